@@ -59,4 +59,4 @@ class Forecaster(ABC):
 
     def get_params(self) -> dict:
         """Hyper-parameters as given to ``__init__`` (for MLflow logging)."""
-        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+        return {k: v for k, v in vars(self).items() if not (k.endswith("_") or k.startswith("_"))}
