@@ -237,3 +237,7 @@ def _definition_hash() -> str:
 
 
 FEATURE_SET_VERSION = f"{SEMVER}+{_definition_hash()}"
+
+
+class FeatureVersionError(RuntimeError):
+    """Stored features were written by a different feature-set version than the running code."""
