@@ -33,6 +33,7 @@ ROLLING_STATS: tuple[str, ...] = ("mean", "std", "min", "max")
 WEEKDAY_PROFILE_WEEKS = 4  # same-weekday mean over this many past weeks
 PRICE_MEAN_WINDOWS: tuple[tuple[str, int], ...] = (("4w", 28), ("52w", 364))
 REGULAR_PRICE_DAYS = 56  # the regular price is the highest price over this trailing window
+REGULAR_PRICE_HOLD_DAYS = 28  # ... or any price that has held this long
 PROMO_THRESHOLD = 0.05  # a discount of at least 5 % below the regular price counts as a promotion
 HOLIDAY_DISTANCE_CAP = 30  # days_to/since_holiday are capped here
 DERIVED_PERIOD_DAYS = 28  # derived statistics are recomputed at each period start
@@ -146,7 +147,7 @@ def _price_defs() -> list[FeatureDef]:
             for lbl, days in PRICE_MEAN_WINDOWS
         ],
         (PRICE_RATIO_DEPT, "price / mean price of the store's department that day"),
-        (DISCOUNT_DEPTH, f"1 - price / highest price of the last {REGULAR_PRICE_DAYS} days"),
+        (DISCOUNT_DEPTH, f"1 - price / regular price (highest of {REGULAR_PRICE_DAYS} days)"),
         (WEEKS_SINCE_PRICE_CHANGE, "weeks since the price last changed (or was first seen)"),
     ]
     defs = [FeatureDef(n, "price", "float32", "no_price", description=d) for n, d in rows]
@@ -225,7 +226,7 @@ def _definition_hash() -> str:
         "stats": ROLLING_STATS,
         "weekday_weeks": WEEKDAY_PROFILE_WEEKS,
         "price_windows": PRICE_MEAN_WINDOWS,
-        "regular_price_days": REGULAR_PRICE_DAYS,
+        "regular_price": (REGULAR_PRICE_DAYS, REGULAR_PRICE_HOLD_DAYS),
         "promo": PROMO_THRESHOLD,
         "holiday_cap": HOLIDAY_DISTANCE_CAP,
         "derived": (DERIVED_PERIOD_DAYS, DERIVED_WINDOW_DAYS, DERIVED_MIN_DAYS, DERIVED_EPOCH),

@@ -20,6 +20,7 @@ from feature_store.definitions import (
     PRICE_RATIO_DEPT,
     PROMO_THRESHOLD,
     REGULAR_PRICE_DAYS,
+    REGULAR_PRICE_HOLD_DAYS,
     WEEKS_SINCE_PRICE_CHANGE,
     price_mean_ratio_name,
 )
@@ -34,6 +35,7 @@ def price_features(panel: Panel, price: np.ndarray, group: np.ndarray) -> dict[s
     department ratio compares a price with the mean price of its group that day.
     """
     prices = panel.wide(price)
+    since_change = days_since_change(prices)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = {
             SELL_PRICE: prices,
@@ -43,8 +45,8 @@ def price_features(panel: Panel, price: np.ndarray, group: np.ndarray) -> dict[s
                 for label, days in PRICE_MEAN_WINDOWS
             },
             PRICE_RATIO_DEPT: prices / group_mean(prices, group),
-            DISCOUNT_DEPTH: discount_depth(prices),
-            WEEKS_SINCE_PRICE_CHANGE: days_since_change(prices) / 7.0,
+            DISCOUNT_DEPTH: discount_depth(prices, since_change),
+            WEEKS_SINCE_PRICE_CHANGE: since_change / 7.0,
         }
     columns = {name: panel.gather(matrix).astype(np.float32) for name, matrix in out.items()}
     promo = np.nan_to_num(columns[DISCOUNT_DEPTH], nan=0.0) >= PROMO_THRESHOLD
@@ -73,10 +75,16 @@ def group_mean(prices: np.ndarray, group: np.ndarray) -> np.ndarray:
     return means[position]
 
 
-def discount_depth(prices: np.ndarray) -> np.ndarray:
-    """1 - price / regular price, where the regular price is the recent highest price."""
+def discount_depth(prices: np.ndarray, since_change: np.ndarray) -> np.ndarray:
+    """1 - price / regular price (0 when the price is the regular one).
+
+    The regular price is the highest price of the recent weeks; a price that has held for
+    ``REGULAR_PRICE_HOLD_DAYS`` or more is regular itself, so a permanent price cut stops
+    looking like a promotion after a few weeks.
+    """
     regular = window_reduce(prices, REGULAR_PRICE_DAYS, lambda b: np.fmax.reduce(b, axis=-1))
-    return np.clip(1.0 - prices / regular, 0.0, None)
+    depth = np.clip(1.0 - prices / regular, 0.0, None)
+    return np.where(since_change >= REGULAR_PRICE_HOLD_DAYS, 0.0, depth)
 
 
 def days_since_change(prices: np.ndarray) -> np.ndarray:
