@@ -223,7 +223,7 @@ class LSTMForecaster(Forecaster):
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             optimiser.step()
             schedule.step()
-            total += float(loss) * rows.size
+            total += loss.item() * rows.size
         return total / series.size
 
     def _targets(self, series: np.ndarray, origins: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ the last known price is held flat and snap/events are assumed absent
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -115,7 +116,7 @@ class XGBoostForecaster(Forecaster):
         train, test = df[~held_out], df[held_out]
         model = self._train(train)
         future = test.drop(columns=[Y])
-        forecast = model.predict(horizon, X_df=self._features(future)[self._dynamic_columns()])
+        forecast = _quiet_predict(model, horizon, self._features(future)[self._dynamic_columns()])
         calibrator = ConformalCalibrator.from_errors(
             test[Y].to_numpy().reshape(-1, horizon),
             forecast.sort_values([UNIQUE_ID, DS])[self.alias].to_numpy().reshape(-1, horizon),
@@ -194,7 +195,7 @@ class XGBoostForecaster(Forecaster):
     def _predict(self, h: int, X_df: pd.DataFrame | None, level: list[int]) -> pd.DataFrame:
         future = future_exogenous(self.history_, h, X_df)
         features = self._features(future)[self._dynamic_columns()]
-        forecast = self.mlf_.predict(h, new_df=self.new_df_, X_df=features)
+        forecast = _quiet_predict(self.mlf_, h, features, new_df=self.new_df_)
         forecast = forecast.sort_values([UNIQUE_ID, DS], kind="stable").reset_index(drop=True)
         point = np.maximum(forecast[self.alias].to_numpy(), 0.0).reshape(-1, h)
         scale = self.scale_.reindex(forecast[UNIQUE_ID].iloc[::h]).to_numpy()
@@ -215,3 +216,14 @@ def _tail_scale(df: pd.DataFrame) -> pd.Series:
     tail = df.groupby(UNIQUE_ID, sort=True).tail(SCALE_DAYS)
     moves = tail.groupby(UNIQUE_ID, sort=True)[Y].diff().abs()
     return series_scale_from_moves(moves.groupby(tail[UNIQUE_ID], sort=True).mean())
+
+
+def _quiet_predict(model, h: int, X_df: pd.DataFrame, new_df: pd.DataFrame | None = None):
+    """``model.predict`` without mlforecast's warning about NaN features.
+
+    Lags that reach before a short series' first day are NaN by design (``dropna=False``);
+    XGBoost routes missing values down a learned branch.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Found null values", category=UserWarning)
+        return model.predict(h, new_df=new_df, X_df=X_df)

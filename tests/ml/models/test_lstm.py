@@ -1,0 +1,167 @@
+"""LSTMForecaster: the forecaster contract, determinism, short series and torch state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ml.models.base import NotFittedError
+from ml.models.lstm import LSTMForecaster
+from ml.schema import (
+    DS,
+    EVENT_NAME_1,
+    EVENT_TYPE_1,
+    SELL_PRICE,
+    SNAP,
+    STORE_ID,
+    UNIQUE_ID,
+    Y,
+    forecast_column,
+)
+
+H = 7
+TINY = dict(
+    input_size=14,
+    horizon=H,
+    hidden_size=8,
+    embedding_dim=2,
+    epochs=2,
+    samples_per_epoch=256,
+    batch_size=64,
+    calibration_horizon=H,
+    min_observed=3,
+)
+
+
+def weekly_history(n_series: int = 5, n_days: int = 70, seed: int = 0) -> pd.DataFrame:
+    """Poisson sales with a weekend peak, a price column, SNAP days and one event."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-03-01", periods=n_days, freq="D")
+    frames = []
+    for i in range(n_series):
+        mean = (1.0 + 3 * i) * (1.0 + 0.5 * (dates.dayofweek >= 5))
+        frame = pd.DataFrame({UNIQUE_ID: f"S_{i % 2}__ITEM_{i}", DS: dates})
+        frame[Y] = rng.poisson(mean).astype("float64")
+        frame[STORE_ID] = f"S_{i % 2}"
+        frame[SELL_PRICE] = 3.0 + i
+        frame[SNAP] = (dates.day <= 10).astype("int8")
+        frame[EVENT_NAME_1] = np.where(dates.day == 17, "StPatricksDay", None)
+        frame[EVENT_TYPE_1] = np.where(dates.day == 17, "Cultural", None)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def history() -> pd.DataFrame:
+    return weekly_history()
+
+
+@pytest.fixture(scope="module")
+def fitted(history: pd.DataFrame) -> LSTMForecaster:
+    return LSTMForecaster(**TINY).fit(history)
+
+
+def test_fit_returns_self(history: pd.DataFrame) -> None:
+    model = LSTMForecaster(**TINY)
+    assert model.fit(history) is model
+
+
+def test_predict_before_fit_raises() -> None:
+    with pytest.raises(NotFittedError):
+        LSTMForecaster().predict(H)
+
+
+def test_forecast_frame_follows_the_contract(fitted: LSTMForecaster, history) -> None:
+    forecast = fitted.predict(H, level=[80, 95])
+    alias = fitted.alias
+    expected = [UNIQUE_ID, DS, alias]
+    for level in (80, 95):
+        expected += [forecast_column(alias, "lo", level), forecast_column(alias, "hi", level)]
+    assert list(forecast.columns) == expected
+    assert forecast.groupby(UNIQUE_ID).size().eq(H).all()
+    assert set(forecast[UNIQUE_ID]) == set(history[UNIQUE_ID])
+    assert np.isfinite(forecast[alias]).all() and (forecast[alias] >= 0).all()
+    lo80, hi80 = forecast[f"{alias}-lo-80"], forecast[f"{alias}-hi-80"]
+    lo95, hi95 = forecast[f"{alias}-lo-95"], forecast[f"{alias}-hi-95"]
+    assert (lo95 <= lo80).all() and (lo80 <= forecast[alias]).all()
+    assert (forecast[alias] <= hi80).all() and (hi80 <= hi95).all()
+    assert (hi95 > lo95).any(), "calibrated intervals must have width"
+
+
+def test_forecast_follows_series_level(fitted: LSTMForecaster, history) -> None:
+    """The busiest series must be forecast above the slowest (the scale reaches the output)."""
+    means = fitted.predict(H).groupby(UNIQUE_ID)[fitted.alias].mean()
+    actual = history.groupby(UNIQUE_ID)[Y].mean()
+    assert means[actual.idxmax()] > means[actual.idxmin()]
+
+
+def test_same_seed_gives_identical_forecasts(history: pd.DataFrame) -> None:
+    first = LSTMForecaster(**TINY, seed=5).fit(history).predict(H, level=[80])
+    second = LSTMForecaster(**TINY, seed=5).fit(history).predict(H, level=[80])
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_other_seed_gives_another_network(history: pd.DataFrame) -> None:
+    first = LSTMForecaster(**TINY, seed=1).fit(history).predict(H)
+    second = LSTMForecaster(**TINY, seed=2).fit(history).predict(H)
+    assert not np.allclose(first["LSTM"], second["LSTM"])
+
+
+def test_torch_global_state_is_restored(history: pd.DataFrame) -> None:
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    LSTMForecaster(**TINY, n_threads=1).fit(history).predict(H)
+    assert torch.get_num_threads() == threads
+    assert torch.are_deterministic_algorithms_enabled() == deterministic
+
+
+def test_series_shorter_than_the_input_window(history: pd.DataFrame) -> None:
+    """A 9-day series (input window 14) is left-padded and masked, and still forecast."""
+    newcomer = weekly_history(n_series=1, n_days=9, seed=9)
+    newcomer[UNIQUE_ID] = "S_0__NEW"
+    newcomer[DS] = newcomer[DS] + (history[DS].max() - newcomer[DS].max())
+    model = LSTMForecaster(**TINY).fit(pd.concat([history, newcomer], ignore_index=True))
+    forecast = model.predict(H, level=[80])
+    new = forecast[forecast[UNIQUE_ID] == "S_0__NEW"]
+    assert len(new) == H
+    assert new[DS].min() == newcomer[DS].max() + pd.Timedelta(days=1)
+    assert np.isfinite(new["LSTM"]).all() and (new["LSTM"] >= 0).all()
+    row = list(model.series_).index("S_0__NEW")
+    assert model.panel_.mask[row].sum() == 9  # the rest of the window is padding
+
+
+def test_no_series_long_enough_to_train_is_an_error(history: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="no series has"):
+        LSTMForecaster(**{**TINY, "horizon": 80}).fit(history)
+
+
+def test_X_df_reaches_the_decoder(fitted: LSTMForecaster, history) -> None:
+    last = history.groupby(UNIQUE_ID)[DS].max()
+    rows = pd.DataFrame(
+        {
+            UNIQUE_ID: np.repeat(last.index, H),
+            DS: np.concatenate([pd.date_range(d, periods=H + 1)[1:] for d in last]),
+        }
+    )
+    plain = fitted.predict(H, X_df=rows.assign(**{SNAP: 0}))
+    promoted = fitted.predict(H, X_df=rows.assign(**{SNAP: 1, SELL_PRICE: 0.5}))
+    assert not np.allclose(plain["LSTM"], promoted["LSTM"])
+    pd.testing.assert_frame_equal(plain, fitted.predict(H))  # defaults: last price, no snap
+
+
+def test_longer_horizon_than_trained_is_extrapolated(fitted: LSTMForecaster) -> None:
+    forecast = fitted.predict(2 * H, level=[95])
+    assert forecast.groupby(UNIQUE_ID).size().eq(2 * H).all()
+    assert (forecast["LSTM-hi-95"] >= forecast["LSTM"]).all()
+
+
+def test_unknown_loss_is_rejected(history: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="loss"):
+        LSTMForecaster(**TINY, loss="huber").fit(history)
+
+
+def test_mse_loss_trains(history: pd.DataFrame) -> None:
+    forecast = LSTMForecaster(**TINY, loss="mse").fit(history).predict(H)
+    assert (forecast["LSTM"] >= 0).all()
