@@ -29,3 +29,21 @@ def m5_dir() -> Path:
             pytest.fail(f"M5 data folder {path} is missing; CI must run the real-data tests")
         pytest.skip(f"M5 data folder {path} not present on this machine")
     return path
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    """Settings with every local path under a temporary folder (no environment leaks in)."""
+    from orchestration.settings import Settings
+
+    for name in ("RETAILIQ_LANDING_S3_BUCKET", "RETAILIQ_DATA_DIR", "DAGSTER_POSTGRES_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def small_synthetic():
+    """A small synthetic retailer: 2 stores x 8 items x 120 days."""
+    from ml.synthetic import SyntheticConfig, generate
+
+    return generate(SyntheticConfig(n_stores=2, n_items=8, n_days=120, seed=7))

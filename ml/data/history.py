@@ -7,8 +7,10 @@ Inputs are the canonical tables the ingestion writes (see ``ml.data.parsing``):
 * calendar: ``date[, event_name_1, event_type_1, event_name_2, event_type_2][, snap_<STATE>...]``
 * products: ``item_id, dept_id, cat_id[, unit_cost]``
 
-The output is dense per series: every day from the series' first record to the last day seen in
-any sales file; days absent from every file get ``y = 0`` and ``is_filled = True``.
+The output is dense per series: every day from the series' first record to the last day its
+store reported (POS feeds often omit zero-sale rows, so a quiet item's missing days are real
+zeros; a store that has not reported yet is not). Filled days get ``y = 0`` and
+``is_filled = True``.
 """
 
 from __future__ import annotations
@@ -56,12 +58,13 @@ def build_sales_history(
 
 
 def _densify(sales: pd.DataFrame) -> pd.DataFrame:
-    """One row per series and day from its first record to the global last day."""
+    """One row per series and day from its first record to its store's last reported day."""
     keys = sales[[STORE_ID, ITEM_ID, DATE, UNITS]].copy()
     keys[DATE] = pd.to_datetime(keys[DATE]).dt.normalize()
-    last_day = keys[DATE].max()
+    store_last = keys.groupby(STORE_ID)[DATE].max()
     first = keys.groupby([STORE_ID, ITEM_ID], sort=True, observed=True)[DATE].min()
-    n_days = ((last_day - first).dt.days + 1).to_numpy()
+    last = store_last.reindex(first.index.get_level_values(STORE_ID)).to_numpy()
+    n_days = ((last - first.to_numpy()) // np.timedelta64(1, "D") + 1).astype("int64")
     starts = first.to_numpy().astype("datetime64[D]")
     offsets = np.arange(n_days.sum()) - np.repeat(np.cumsum(n_days) - n_days, n_days)
     frame = pd.DataFrame(

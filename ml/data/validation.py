@@ -1,0 +1,223 @@
+"""Great Expectations adapter: the only module that imports ``great_expectations``.
+
+Each table kind has an expectation suite; :func:`validate_frame` runs it on a pandas frame and
+returns a small :class:`ValidationSummary` that the rest of the code (ingestion, Dagster asset
+checks) can act on without knowing GX.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ml.schema import (
+    CAT_ID,
+    DATE,
+    DEPT_ID,
+    DS,
+    ITEM_ID,
+    PRICE,
+    SALES_HISTORY_DTYPES,
+    SELL_PRICE,
+    STORE_ID,
+    UNIQUE_ID,
+    UNIT_COST,
+    UNITS,
+    Y,
+)
+
+# Sane date range for retail records: nothing before 2000, nothing more than a year ahead.
+MIN_DATE = pd.Timestamp("2000-01-01")
+MAX_FUTURE = pd.Timedelta(days=366)
+EXAMPLES = 5
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """One failed expectation, with what a person needs to act on it."""
+
+    rule: str
+    column: str | None
+    unexpected_count: int
+    examples: list
+    threshold: str
+
+    def describe(self) -> str:
+        where = f" on {self.column}" if self.column else ""
+        return (
+            f"{self.rule}{where}: {self.unexpected_count} unexpected ({self.threshold}); "
+            f"e.g. {self.examples}"
+        )
+
+
+@dataclass(frozen=True)
+class ValidationSummary:
+    """Result of one suite on one frame."""
+
+    suite: str
+    rows: int
+    evaluated: int
+    failures: list[RuleFailure] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+
+def validate_frame(frame: pd.DataFrame, kind: str) -> ValidationSummary:
+    """Run the expectation suite for ``kind`` (a key of :data:`SUITES`) on ``frame``."""
+    if kind not in SUITES:
+        raise ValueError(f"unknown suite {kind!r}; known: {sorted(SUITES)}")
+    gx = _gx()
+    batch_definition = _batch_definition()  # creates the context the suite binds to
+    suite = gx.ExpectationSuite(name=kind)
+    for expectation in SUITES[kind](frame):
+        suite.add_expectation(expectation)
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": EXAMPLES}
+    )
+    failures = [_failure(r) for r in result.results if not r.success]
+    return ValidationSummary(kind, len(frame), len(result.results), failures)
+
+
+@functools.cache
+def _gx():
+    import great_expectations as gx
+
+    return gx
+
+
+@functools.cache
+def _batch_definition():
+    """One ephemeral context per process: creating it is cheap but not free."""
+    gx = _gx()
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    asset = context.data_sources.add_pandas("retailiq").add_dataframe_asset("frame")
+    return asset.add_batch_definition_whole_dataframe("whole_frame")
+
+
+def _failure(result) -> RuleFailure:
+    config = result.expectation_config
+    kwargs = config.kwargs
+    details = result.result or {}
+    count = details.get("unexpected_count")
+    if count is None:  # table-level expectations (a missing column, a wrong type)
+        count = 1
+    examples = details.get("partial_unexpected_list") or []
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        examples = [result.exception_info.get("exception_message")]
+    if not examples and "observed_value" in details:
+        examples = [details["observed_value"]]
+    column = kwargs.get("column") or ",".join(kwargs.get("column_list", [])) or None
+    bounds = {k: kwargs[k] for k in ("min_value", "max_value", "type_list") if k in kwargs}
+    return RuleFailure(
+        rule=config.type,
+        column=column,
+        unexpected_count=int(count),
+        examples=[str(e) for e in examples[:EXAMPLES]],
+        threshold=", ".join(f"{k}={v}" for k, v in bounds.items()) or "must hold for every row",
+    )
+
+
+def _date_range(column: str) -> list:
+    gx = _gx()
+    latest = pd.Timestamp.now().normalize() + MAX_FUTURE
+    return [
+        gx.expectations.ExpectColumnValuesToNotBeNull(column=column),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column=column, min_value=MIN_DATE.to_pydatetime(), max_value=latest.to_pydatetime()
+        ),
+    ]
+
+
+def _exist(*columns: str) -> list:
+    gx = _gx()
+    return [gx.expectations.ExpectColumnToExist(column=c) for c in columns]
+
+
+def _positive_price(column: str) -> list:
+    gx = _gx()
+    between = gx.expectations.ExpectColumnValuesToBeBetween
+    return [between(column=column, min_value=0, strict_min=True)]
+
+
+def _sales_suite(frame: pd.DataFrame) -> list:
+    gx = _gx()
+    rules = [
+        *_exist(DATE, STORE_ID, ITEM_ID, UNITS),
+        *_date_range(DATE),
+        gx.expectations.ExpectColumnValuesToNotBeNull(column=UNITS),
+        gx.expectations.ExpectColumnValuesToBeBetween(column=UNITS, min_value=0),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=[STORE_ID, ITEM_ID, DATE]),
+    ]
+    return rules + (_positive_price(PRICE) if PRICE in frame else [])
+
+
+def _prices_suite(frame: pd.DataFrame) -> list:
+    gx = _gx()
+    return [
+        *_exist(DATE, STORE_ID, ITEM_ID, PRICE),
+        *_date_range(DATE),
+        gx.expectations.ExpectColumnValuesToNotBeNull(column=PRICE),
+        *_positive_price(PRICE),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=[STORE_ID, ITEM_ID, DATE]),
+    ]
+
+
+def _calendar_suite(frame: pd.DataFrame) -> list:
+    gx = _gx()
+    return [*_date_range(DATE), gx.expectations.ExpectColumnValuesToBeUnique(column=DATE)]
+
+
+def _products_suite(frame: pd.DataFrame) -> list:
+    gx = _gx()
+    rules = [
+        *_exist(ITEM_ID, DEPT_ID, CAT_ID),
+        gx.expectations.ExpectColumnValuesToNotBeNull(column=ITEM_ID),
+        gx.expectations.ExpectColumnValuesToBeUnique(column=ITEM_ID),
+    ]
+    if UNIT_COST in frame:
+        rules.append(gx.expectations.ExpectColumnValuesToBeBetween(column=UNIT_COST, min_value=0))
+    return rules
+
+
+def _sales_history_suite(frame: pd.DataFrame) -> list:
+    gx = _gx()
+    types = [
+        gx.expectations.ExpectColumnValuesToBeInTypeList(column=c, type_list=_type_names(dtype))
+        for c, dtype in SALES_HISTORY_DTYPES.items()
+    ]
+    return [
+        *_exist(*SALES_HISTORY_DTYPES),
+        *types,
+        *_date_range(DS),
+        gx.expectations.ExpectColumnValuesToNotBeNull(column=Y),
+        gx.expectations.ExpectColumnValuesToBeBetween(column=Y, min_value=0),
+        *_positive_price(SELL_PRICE),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=[UNIQUE_ID, DS]),
+    ]
+
+
+def _type_names(dtype: str) -> list[str]:
+    """GX compares pandas dtype names; object columns hold Python strings."""
+    return {"object": ["object", "str", "string"], "datetime64[ns]": ["datetime64[ns]"]}.get(
+        dtype, [dtype]
+    )
+
+
+SUITES = {
+    "sales": _sales_suite,
+    "prices": _prices_suite,
+    "calendar": _calendar_suite,
+    "products": _products_suite,
+    "sales_history": _sales_history_suite,
+}

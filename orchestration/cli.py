@@ -1,0 +1,124 @@
+"""``retailiq``: the command behind ``make run``.
+
+``retailiq run`` seeds the landing zone with the synthetic retailer when it is empty, runs the
+ingestion job on the persistent Dagster instance (so the run shows in the UI), and prints a
+short summary with where to look next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import click
+import dagster as dg
+
+from orchestration.settings import Settings, get_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+log = logging.getLogger("retailiq")
+
+
+def ensure_dagster_home() -> Path:
+    """Use ``$DAGSTER_HOME`` or ``./.dagster_home``, with the project's ``dagster.yaml`` in it."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists() and (REPO_ROOT / "dagster.yaml").exists():
+        shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def seed_landing_zone(settings: Settings, seed: int = 42) -> bool:
+    """Write the synthetic retailer's files when the landing zone and the lake are both empty."""
+    from ml.data.lake import Lake
+    from ml.synthetic import SyntheticConfig, generate, write_landing_files
+
+    landing = settings.landing_path
+    has_files = landing.exists() and any(p.is_file() for p in landing.rglob("*"))
+    if settings.landing_s3_bucket or has_files or not Lake(settings.lake_path).ledger().empty:
+        return False
+    write_landing_files(generate(SyntheticConfig(seed=seed)), landing)
+    return True
+
+
+def run_ingestion(settings: Settings) -> dg.ExecuteInProcessResult:
+    from orchestration.definitions import build_definitions
+
+    job = build_definitions(settings).resolve_job_def("ingestion_job")
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    return job.execute_in_process(
+        run_config=quiet, instance=dg.DagsterInstance.get(), raise_on_error=False
+    )
+
+
+def summarise(result: dg.ExecuteInProcessResult, settings: Settings) -> list[str]:
+    lines = [f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}"]
+    for event in result.get_asset_materialization_events():
+        mat = event.materialization
+        if mat.asset_key.to_user_string() == "sales_history":
+            md = {k: v.value for k, v in mat.metadata.items()}
+            lines.append(
+                f"sales_history: {md['series']:,} series, {md['first_day']} .. {md['last_day']}"
+                f", {md['dagster/row_count']:,} rows ({md['filled_days']:,} filled days)"
+            )
+    outcomes = Counter()
+    for check in result.get_asset_check_evaluations():
+        state = "passed" if check.passed else (
+            "warned" if check.severity == dg.AssetCheckSeverity.WARN else "failed")
+        outcomes[state] += 1
+        if not check.passed:
+            lines.append(f"  check {check.check_name}: {state}")
+    lines.append("checks: " + ", ".join(f"{n} {s}" for s, n in sorted(outcomes.items())))
+    lines += [
+        f"lake: {settings.lake_path}   quarantine: {settings.quarantine_path}",
+        "look at it: `make ui`, then open http://127.0.0.1:3000 (Dagster) and "
+        "http://127.0.0.1:5000 (MLflow)",
+    ]
+    return lines
+
+
+def _run(args: argparse.Namespace) -> int:
+    ensure_dagster_home()
+    settings = get_settings()
+    if seed_landing_zone(settings, seed=args.seed):
+        click.echo(f"seeded {settings.landing_path} with the synthetic retailer (seed {args.seed})")
+    result = run_ingestion(settings)
+    for line in summarise(result, settings):
+        click.echo(line)
+    return 0 if result.success else 1
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from ml.synthetic import SyntheticConfig, generate, write_landing_files
+
+    config = SyntheticConfig(seed=args.seed, n_days=args.days, n_items=args.items)
+    files = write_landing_files(generate(config), Path(args.folder), daily_sales_files=args.daily)
+    click.echo(f"wrote {len(files)} files to {args.folder}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(prog="retailiq", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="seed (if empty), ingest, validate, summarise")
+    run.add_argument("--seed", type=int, default=42)
+    run.set_defaults(func=_run)
+    gen = commands.add_parser("generate", help="write synthetic landing files to a folder")
+    gen.add_argument("folder")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--days", type=int, default=730)
+    gen.add_argument("--items", type=int, default=120)
+    gen.add_argument("--daily", action="store_true", help="one sales file per day")
+    gen.set_defaults(func=_generate)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

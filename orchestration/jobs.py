@@ -1,0 +1,14 @@
+"""Jobs: named selections of assets that users and sensors launch."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+INGESTION_TAG = "retailiq/ingestion"
+
+ingestion_job = dg.define_asset_job(
+    "ingestion_job",
+    selection=dg.AssetSelection.groups("ingestion"),
+    description="Ingest new landed files into the lake and rebuild the validated sales_history.",
+    tags={INGESTION_TAG: "true"},
+)

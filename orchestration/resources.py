@@ -1,0 +1,90 @@
+"""Resources bound once in the definitions: local by default, S3 by setting."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+from dagster_aws.s3 import S3Resource
+from upath import UPath
+
+from ml.data.ingest import LandingSource
+from ml.data.lake import Lake
+from ml.data.landing import LocalFolderSource, S3PrefixSource
+from orchestration.settings import Settings
+
+
+class LakeResource(dg.ConfigurableResource):
+    """The Parquet data lake and its ingestion ledger."""
+
+    root: str
+
+    def lake(self) -> Lake:
+        return Lake(self.root)
+
+
+class LandingZoneResource(dg.ConfigurableResource):
+    """Where retailers drop files: a local folder, or an S3 prefix when ``s3_bucket`` is set."""
+
+    folder: str = ""
+    quarantine_folder: str = ""
+    s3_bucket: str = ""
+    s3_prefix: str = "landing"
+    s3_quarantine_prefix: str = "quarantine"
+    s3: S3Resource | None = None
+
+    def source(self) -> LandingSource:
+        if self.s3_bucket:
+            if self.s3 is None:
+                raise ValueError("an S3 landing zone needs the s3 resource")
+            client = self.s3.get_client()
+            return S3PrefixSource(client, self.s3_bucket, self.s3_prefix, self.s3_quarantine_prefix)
+        return LocalFolderSource(self.folder, self.quarantine_folder)
+
+    def describe(self) -> str:
+        if self.s3_bucket:
+            return f"s3://{self.s3_bucket}/{self.s3_prefix}"
+        return self.folder
+
+
+class PandasParquetIOManager(dg.UPathIOManager):
+    """Stores DataFrame assets as Parquet files named by asset key."""
+
+    extension: str = ".parquet"
+
+    def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        with tmp.open("wb") as handle:
+            obj.to_parquet(handle, index=False)
+        tmp.rename(path)  # readers never see a half-written asset
+
+    def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
+        with path.open("rb") as handle:
+            return pd.read_parquet(handle)
+
+
+class ParquetIOManagerFactory(dg.ConfigurableIOManagerFactory):
+    """Parquet IO manager rooted at ``base_dir`` (a local path or any fsspec URL)."""
+
+    base_dir: str
+
+    def create_io_manager(self, context) -> PandasParquetIOManager:
+        return PandasParquetIOManager(base_path=UPath(self.base_dir))
+
+
+def build_resources(settings: Settings) -> dict:
+    """All resources, from settings. Local and production profiles differ only here."""
+    s3 = S3Resource(endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region)
+    landing = LandingZoneResource(
+        folder=str(settings.landing_path),
+        quarantine_folder=str(settings.quarantine_path),
+        s3_bucket=settings.landing_s3_bucket or "",
+        s3_prefix=settings.landing_s3_prefix,
+        s3_quarantine_prefix=settings.quarantine_s3_prefix,
+        s3=s3,
+    )
+    return {
+        "lake": LakeResource(root=str(settings.lake_path)),
+        "landing": landing,
+        "io_manager": ParquetIOManagerFactory(base_dir=str(settings.lake_path / "assets")),
+    }

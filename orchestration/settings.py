@@ -1,0 +1,46 @@
+"""The one place that knows the environment.
+
+Every setting has a working local default (SQLite, local folders under ``./data``); the
+production profile overrides them with ``RETAILIQ_*`` environment variables (or a ``.env`` file).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RETAILIQ_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Root of all local data (git-ignored).")
+    landing_dir: Path | None = Field(None, description="Local landing zone (default data/landing).")
+    quarantine_dir: Path | None = Field(None, description="Bad files go here (data/quarantine).")
+    lake_dir: Path | None = Field(None, description="Parquet data lake (default data/lake).")
+
+    landing_s3_bucket: str | None = Field(
+        None, description="Set to read the landing zone from this S3 bucket instead of a folder."
+    )
+    landing_s3_prefix: str = Field("landing", description="Key prefix of landed files.")
+    quarantine_s3_prefix: str = Field("quarantine", description="Key prefix for bad files.")
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto).")
+    s3_region: str = Field("us-east-1", description="AWS region of the bucket.")
+
+    @cached_property
+    def landing_path(self) -> Path:
+        return (self.landing_dir or self.data_dir / "landing").resolve()
+
+    @cached_property
+    def quarantine_path(self) -> Path:
+        return (self.quarantine_dir or self.data_dir / "quarantine").resolve()
+
+    @cached_property
+    def lake_path(self) -> Path:
+        return (self.lake_dir or self.data_dir / "lake").resolve()
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,67 @@
+import dagster as dg
+import pandas as pd
+
+from assets.validation.checks import contract_results
+from ml.data.validation import validate_frame
+from ml.synthetic import write_landing_files
+from orchestration.definitions import build_definitions
+
+
+def _run_ingestion(settings):
+    job = build_definitions(settings).resolve_job_def("ingestion_job")
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def test_ingestion_job_materialises_history_and_runs_every_check(settings, small_synthetic):
+    write_landing_files(small_synthetic, settings.landing_path)
+    (settings.landing_path / "broken.csv").write_bytes(b"date,store_id,item_id,units\nx,A,B,1\n")
+    result = _run_ingestion(settings)
+    assert result.success
+    history = pd.read_parquet(settings.lake_path / "assets" / "sales_history.parquet")
+    assert history["unique_id"].nunique() == 16
+    assert history["is_filled"].sum() > 0  # the generator drops ~1% of rows
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert len(checks) == 9
+    blocking = ["schema_and_types", "unique_keys", "non_negative_units", "positive_prices",
+                "dates_in_range"]
+    assert all(checks[name].passed for name in blocking)
+    assert checks["min_history"].passed
+    raw_sales = next(
+        m.materialization for m in result.get_asset_materialization_events()
+        if m.materialization.asset_key.to_user_string() == "raw_sales"
+    )
+    assert "broken.csv" in raw_sales.metadata["quarantined_this_run"].value
+    assert list(settings.quarantine_path.glob("*broken.csv.reason.json"))
+
+
+def test_second_run_adds_nothing(settings, small_synthetic):
+    write_landing_files(small_synthetic, settings.landing_path)
+    first = _run_ingestion(settings)
+    second = _run_ingestion(settings)
+    assert first.success and second.success
+    new_rows = [
+        m.materialization.metadata["new_rows"].value
+        for m in second.get_asset_materialization_events()
+        if m.materialization.asset_key.to_user_string() == "raw_sales"
+    ]
+    assert new_rows == [0]
+
+
+def test_contract_checks_fail_on_a_bad_history_and_name_the_rows(small_synthetic):
+    from ml.data.history import build_sales_history
+
+    history = build_sales_history(small_synthetic.sales, small_synthetic.prices)
+    history.loc[0, "y"] = -5.0
+    results = {r.check_name: r for r in contract_results(validate_frame(history, "sales_history"))}
+    assert not results["non_negative_units"].passed
+    assert results["non_negative_units"].metadata["failing_rows"].value == 1
+    assert results["non_negative_units"].severity == dg.AssetCheckSeverity.ERROR
+    assert results["unique_keys"].passed
+
+
+def test_no_sales_fails_with_a_clear_message(settings):
+    settings.landing_path.mkdir(parents=True)
+    result = _run_ingestion(settings)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "no sales have been ingested" in failure.event_specific_data.error.message

@@ -1,0 +1,42 @@
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.definitions import build_definitions, defs
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+EXPECTED_ASSETS = {
+    "raw_sales", "raw_prices", "raw_calendar", "raw_products", "raw_sales_monthly",
+    "sales_history",
+}
+EXPECTED_CHECKS = {
+    "schema_and_types", "unique_keys", "non_negative_units", "positive_prices",
+    "dates_in_range", "min_history", "missing_days", "outliers", "near_zero_variance",
+}
+
+
+def test_definitions_load_with_the_expected_graph(settings):
+    loaded = build_definitions(settings)
+    graph = loaded.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert keys >= EXPECTED_ASSETS
+    checks = {key.name for key in graph.asset_check_keys}
+    assert checks >= EXPECTED_CHECKS
+    assert loaded.resolve_job_def("ingestion_job") is not None
+    assert loaded.resolve_sensor_def("landing_zone_sensor") is not None
+
+
+def test_module_level_definitions_exist():
+    assert defs.resolve_asset_graph() is not None
+
+
+def test_dagster_definitions_validate_passes(tmp_path):
+    env = {"DAGSTER_HOME": str(tmp_path), "PATH": ""}
+    (tmp_path / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "passed validation" in result.stderr + result.stdout
