@@ -18,7 +18,7 @@ Leakage design -- how "no future data" is guaranteed for every horizon
    target-day features from the target row, plus the step ``horizon``. No state value is read
    from a row after the anchor, so no horizon can see a sale after the cutoff. Target-relative
    seasonal features (``same_wday_*``) are picked from the anchor's last seven days.
-4. **Tested.** ``tests/feature_store/test_leakage.py`` recomputes features from histories
+4. **Tested.** ``tests/feature_store/test_build.py`` recomputes features from histories
    truncated at random cutoffs and finds them equal to the stored ones, for every feature;
    :func:`feature_store.checks.find_leakage` does the same on a sample for the asset check.
 """

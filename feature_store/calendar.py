@@ -114,7 +114,7 @@ def event_features(frame: pd.DataFrame) -> pd.DataFrame:
     for event_type in EVENT_TYPES:
         hit = types[0].eq(event_type) | types[1].eq(event_type)
         out[event_type_name(event_type)] = hit.to_numpy().astype(np.int8)
-    out[EVENT_NAME_CODE] = stable_code(names[0].fillna(names[1]))
+    out[EVENT_NAME_CODE] = stable_code(names[0].where(names[0].notna(), names[1]))
     return pd.DataFrame(out, index=frame.index)
 
 

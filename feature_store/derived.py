@@ -37,6 +37,7 @@ from feature_store.panel import Panel
 
 DERIVED_NAMES = (SEASONALITY_STRENGTH, TREND_STRENGTH, ACF_7, ZERO_SHARE, ADI, CV2)
 _HALF_MA = 14  # the 2x28 moving average spans 14 days either side
+_RELATIVE_ZERO = 1e-10  # a variance below this share of the mean square is rounding noise
 
 
 def period_index(days: np.ndarray) -> np.ndarray:
@@ -93,14 +94,17 @@ def _strengths(window: np.ndarray) -> dict[str, np.ndarray]:
     var_r = np.nanvar(remainder, axis=1)
     var_sr = np.nanvar(detrended, axis=1)
     var_tr = np.nanvar(np.where(np.isnan(remainder), np.nan, window - season), axis=1)
+    scale = np.nanmean(window**2, axis=1)
     return {
-        SEASONALITY_STRENGTH: _strength(var_r, var_sr),
-        TREND_STRENGTH: _strength(var_r, var_tr),
+        SEASONALITY_STRENGTH: _strength(var_r, var_sr, scale),
+        TREND_STRENGTH: _strength(var_r, var_tr, scale),
     }
 
 
-def _strength(var_remainder: np.ndarray, var_total: np.ndarray) -> np.ndarray:
-    ratio = np.where(var_total > 0, var_remainder / var_total, 1.0)
+def _strength(var_remainder: np.ndarray, var_total: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``max(0, 1 - Var(R) / Var(total))``; 0 when the total varies by rounding error only."""
+    varies = var_total > _RELATIVE_ZERO * scale
+    ratio = np.where(varies, var_remainder / np.where(varies, var_total, 1.0), 1.0)
     return np.clip(1.0 - ratio, 0.0, 1.0)
 
 
