@@ -86,8 +86,8 @@ def _sample(history: pd.DataFrame, ids: Sequence[str] | None) -> pd.DataFrame:
     if ids is None:
         return history
     if {STORE_ID, DEPT_ID} <= set(history.columns):
-        groups = history[[STORE_ID, DEPT_ID]].astype(str).agg("|".join, axis=1)
-        wanted = groups[history[UNIQUE_ID].isin(ids)].unique()
+        groups = pd.MultiIndex.from_frame(history[[STORE_ID, DEPT_ID]])
+        wanted = groups[history[UNIQUE_ID].isin(ids).to_numpy()].unique()
         return history[groups.isin(wanted)]
     return history[history[UNIQUE_ID].isin(ids)]
 

@@ -1,8 +1,10 @@
 """SQL backends of the online store: SQLite (embedded default) and PostgreSQL.
 
 Both keep two tables per namespace: ``<ns>`` (``unique_id`` primary key, binary ``payload``)
-and ``<ns>__meta`` (key/value: the record layout and feature-set version). Batch reads are one
-primary-key lookup query per chunk of ids; writes run in a single transaction.
+and ``<ns>__meta`` (key/value: the record layout and feature-set version). The first write
+creates them and ``drop`` removes them, so nothing is left behind; reading a namespace that was
+never written returns nothing. A batch read is one primary-key lookup per chunk of ids; a write
+runs in a single transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from feature_store.online import DEFAULT_NAMESPACE, OnlineStore
 
 META_KEY = "meta"
 _SQLITE_CHUNK = 900  # stays under SQLite's bound-parameter limit on old builds too
+_ROWS_DDL = (
+    "CREATE TABLE IF NOT EXISTS {rows} (unique_id TEXT PRIMARY KEY, payload {blob} NOT NULL)"
+)
+_META_DDL = "CREATE TABLE IF NOT EXISTS {meta} (key TEXT PRIMARY KEY, value TEXT)"
 
 
 class SQLiteOnlineStore(OnlineStore):
@@ -31,29 +37,27 @@ class SQLiteOnlineStore(OnlineStore):
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._rows, self._meta = f'"{namespace}"', f'"{namespace}__meta"'
-        self._create()
 
-    def _create(self) -> None:
+    def _query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        """Run a read; a namespace that was never written reads as empty."""
         with self._lock:
-            self._conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._rows} "
-                "(unique_id TEXT PRIMARY KEY, payload BLOB NOT NULL) WITHOUT ROWID"
-            )
-            self._conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._meta} (key TEXT PRIMARY KEY, value TEXT)"
-            )
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as error:
+                if "no such table" in str(error):
+                    return []
+                raise
 
     def _load_meta(self) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT value FROM {self._meta} WHERE key = ?", (META_KEY,)
-            ).fetchone()
-        return None if row is None else json.loads(row[0])
+        rows = self._query(f"SELECT value FROM {self._meta} WHERE key = ?", (META_KEY,))
+        return json.loads(rows[0][0]) if rows else None
 
     def _store(self, rows: list[tuple[str, bytes]], meta: str, replace: bool) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
+                self._conn.execute(_ROWS_DDL.format(rows=self._rows, blob="BLOB"))
+                self._conn.execute(_META_DDL.format(meta=self._meta))
                 if replace:
                     self._conn.execute(f"DELETE FROM {self._rows}")
                 self._conn.executemany(
@@ -70,94 +74,81 @@ class SQLiteOnlineStore(OnlineStore):
 
     def _fetch(self, ids: list[str]) -> list[bytes | None]:
         found: dict[str, bytes] = {}
-        with self._lock:
-            for start in range(0, len(ids), _SQLITE_CHUNK):
-                chunk = ids[start : start + _SQLITE_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                query = f"SELECT unique_id, payload FROM {self._rows} WHERE unique_id IN ({marks})"
-                found.update(self._conn.execute(query, chunk).fetchall())
+        for start in range(0, len(ids), _SQLITE_CHUNK):
+            chunk = ids[start : start + _SQLITE_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT unique_id, payload FROM {self._rows} WHERE unique_id IN ({marks})"
+            found.update(self._query(query, chunk))
         return [found.get(uid) for uid in ids]
 
     def _all_ids(self) -> list[str]:
-        with self._lock:
-            return [r[0] for r in self._conn.execute(f"SELECT unique_id FROM {self._rows}")]
+        return [r[0] for r in self._query(f"SELECT unique_id FROM {self._rows}")]
 
     def _drop(self) -> None:
         with self._lock:
             self._conn.execute(f"DROP TABLE IF EXISTS {self._rows}")
             self._conn.execute(f"DROP TABLE IF EXISTS {self._meta}")
-        self._create()
 
     def close(self) -> None:
         self._conn.close()
 
 
 class PostgresOnlineStore(OnlineStore):
-    """Online store in a PostgreSQL database (one connection, autocommit reads)."""
+    """Online store in a PostgreSQL database (autocommit reads, each write one transaction)."""
 
     def __init__(self, url: str, namespace: str = DEFAULT_NAMESPACE) -> None:
         super().__init__(namespace)
         import psycopg
         from psycopg import sql
 
-        self._sql = sql
+        self._sql, self._undefined = sql, psycopg.errors.UndefinedTable
         self._conn = psycopg.connect(url, autocommit=True)
         self._rows = sql.Identifier(namespace)
         self._meta = sql.Identifier(f"{namespace}__meta")
         self._select = self._q("SELECT unique_id, payload FROM {rows} WHERE unique_id = ANY(%s)")
-        self._create()
 
     def _q(self, template: str) -> Any:
         return self._sql.SQL(template).format(rows=self._rows, meta=self._meta)
 
-    def _create(self) -> None:
-        with self._conn.transaction():
-            self._conn.execute(
-                self._q(
-                    "CREATE TABLE IF NOT EXISTS {rows} "
-                    "(unique_id TEXT PRIMARY KEY, payload BYTEA NOT NULL)"
-                )
-            )
-            self._conn.execute(
-                self._q("CREATE TABLE IF NOT EXISTS {meta} (key TEXT PRIMARY KEY, value TEXT)")
-            )
+    def _query(self, query: Any, params: tuple = ()) -> list[tuple]:
+        """Run a read; a namespace that was never written reads as empty."""
+        try:
+            return self._conn.execute(query, params).fetchall()
+        except self._undefined:
+            return []
 
     def _load_meta(self) -> dict[str, Any] | None:
-        row = self._conn.execute(
-            self._q("SELECT value FROM {meta} WHERE key = %s"), (META_KEY,)
-        ).fetchone()
-        return None if row is None else json.loads(row[0])
+        rows = self._query(self._q("SELECT value FROM {meta} WHERE key = %s"), (META_KEY,))
+        return json.loads(rows[0][0]) if rows else None
 
     def _store(self, rows: list[tuple[str, bytes]], meta: str, replace: bool) -> None:
         upsert = self._q(
             "INSERT INTO {rows} (unique_id, payload) VALUES (%s, %s) "
             "ON CONFLICT (unique_id) DO UPDATE SET payload = EXCLUDED.payload"
         )
+        set_meta = self._q(
+            "INSERT INTO {meta} (key, value) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+        )
         with self._conn.transaction(), self._conn.cursor() as cursor:
+            cursor.execute(self._q(_ROWS_DDL.replace("{blob}", "BYTEA")))
+            cursor.execute(self._q(_META_DDL))
             if replace:
                 cursor.execute(self._q("DELETE FROM {rows}"))
             cursor.executemany(upsert, rows)
-            cursor.execute(
-                self._q(
-                    "INSERT INTO {meta} (key, value) VALUES (%s, %s) "
-                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
-                ),
-                (META_KEY, meta),
-            )
+            cursor.execute(set_meta, (META_KEY, meta))
 
     def _fetch(self, ids: list[str]) -> list[bytes | None]:
-        rows = self._conn.execute(self._select, (ids,)).fetchall()
-        found = {uid: bytes(blob) for uid, blob in rows}
+        found = {uid: bytes(blob) for uid, blob in self._query(self._select, (ids,))}
         return [found.get(uid) for uid in ids]
 
     def _all_ids(self) -> list[str]:
-        return [r[0] for r in self._conn.execute(self._q("SELECT unique_id FROM {rows}"))]
+        return [r[0] for r in self._query(self._q("SELECT unique_id FROM {rows}"))]
 
     def _drop(self) -> None:
         with self._conn.transaction():
             self._conn.execute(self._q("DROP TABLE IF EXISTS {rows}"))
             self._conn.execute(self._q("DROP TABLE IF EXISTS {meta}"))
-        self._create()
 
     def close(self) -> None:
         self._conn.close()
