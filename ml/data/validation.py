@@ -89,6 +89,7 @@ def validate_frame(frame: pd.DataFrame, kind: str) -> ValidationSummary:
 
 @functools.cache
 def _gx():
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
 
     return gx
@@ -98,7 +99,6 @@ def _gx():
 def _batch_definition():
     """One ephemeral context per process: creating it is cheap but not free."""
     gx = _gx()
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
     asset = context.data_sources.add_pandas("retailiq").add_dataframe_asset("frame")
