@@ -189,7 +189,9 @@ def build_inference_set(
     keys = rows[KEY_COLUMNS]
     if future is not None:
         known = [c for c in (*EVENT_COLUMNS, SNAP) if c in future]
-        keys = keys.merge(future[[*KEY_COLUMNS, *known]], on=KEY_COLUMNS, how="left")
+        keys = keys.merge(
+            future[[*KEY_COLUMNS, *known]], on=KEY_COLUMNS, how="left", validate="one_to_one"
+        )
     calendar = calendar_features(keys, country)
     out = pd.concat([rows[KEY_COLUMNS], calendar], axis=1)
     out.insert(2, CUTOFF, cutoffs)
