@@ -217,6 +217,8 @@ def feature_names(*families: str) -> list[str]:
 TARGET_DAY_FEATURES = feature_names(*TARGET_DAY_FAMILIES)
 STATE_FEATURES = feature_names(*STATE_FAMILIES)
 HORIZON_FEATURES = [HORIZON, SAME_WEEKDAY_LAG, SAME_WEEKDAY_MEAN]
+# The model inputs of a training or inference set, in column order.
+MODEL_FEATURES = [*HORIZON_FEATURES, *TARGET_DAY_FEATURES, *STATE_FEATURES]
 
 
 def _definition_hash() -> str:

@@ -62,8 +62,8 @@ def test_training_set_joins_anchor_state_and_target_day(mixed_history) -> None:
     table = build_features(mixed_history)
     cutoff = pd.Timestamp("2016-03-10")
     train = build_training_set(table, cutoff, 7)
-    assert list(train.columns[:5]) == [UNIQUE_ID, DS, CUTOFF, Y, d.HORIZON]
-    assert set(train.columns) == {*KEY_COLUMNS, CUTOFF, Y, *d.HORIZON_FEATURES, *FEATURE_COLUMNS}
+    assert list(train.columns) == [UNIQUE_ID, DS, CUTOFF, Y, *d.MODEL_FEATURES]
+    assert set(d.MODEL_FEATURES) == {*d.HORIZON_FEATURES, *FEATURE_COLUMNS}
     assert (train[CUTOFF] == cutoff).all()
     assert train[d.HORIZON].tolist() == (train[DS] - cutoff).dt.days.tolist()
     keyed = table.set_index(KEY_COLUMNS)
