@@ -84,10 +84,18 @@ def forecast_series(
     """Forecast one fitted series over its future dates, with conformal or sampled intervals."""
     fitted, _update, dates = item
     model = fitted["model"]
-    if model.holidays is not None and len(future_holidays):
-        known = future_holidays[future_holidays[HOLIDAY].isin(model.holidays[HOLIDAY])]
-        model.holidays = pd.concat([model.holidays, known]).drop_duplicates(ignore_index=True)
-    future = pd.DataFrame({DS: pd.to_datetime(dates)})
+    trained_holidays = model.holidays
+    if trained_holidays is not None and len(future_holidays):
+        known = future_holidays[future_holidays[HOLIDAY].isin(trained_holidays[HOLIDAY])]
+        model.holidays = pd.concat([trained_holidays, known]).drop_duplicates(ignore_index=True)
+    try:
+        return _forecast(fitted, pd.DataFrame({DS: pd.to_datetime(dates)}), levels, native)
+    finally:
+        model.holidays = trained_holidays  # the future calendar is per call, not fitted state
+
+
+def _forecast(fitted: dict, future: pd.DataFrame, levels: list[int], native: bool) -> dict:
+    model = fitted["model"]
     point = model.predict(future)["yhat"].to_numpy()
     out = {"mean": point}
     if native and levels:
