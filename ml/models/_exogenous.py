@@ -133,7 +133,8 @@ def covariate_features(
     out[SNAP] = _column(frame, SNAP, 0).fillna(0).astype("int8")
     types = [_column(frame, c, None) for c in (EVENT_TYPE_1, EVENT_TYPE_2)]
     names = [_column(frame, c, None) for c in (EVENT_NAME_1, EVENT_NAME_2)]
-    out[IS_EVENT] = (names[0].notna() | names[1].notna()).astype("int8").to_numpy()
+    any_event = names[0].notna() | names[1].notna() | types[0].notna() | types[1].notna()
+    out[IS_EVENT] = any_event.astype("int8").to_numpy()
     codes = {name: i + 1 for i, name in enumerate(events)}
     out[EVENT_CODE] = names[0].map(codes).fillna(0).astype("int16").to_numpy() if n else 0
     for kind in EVENT_TYPES:

@@ -96,6 +96,7 @@ class LSTMForecaster(Forecaster):
         max_train_seconds: float | None = None,
         min_observed: int = 7,
         calibration_horizon: int = 28,
+        finetune_epochs: int = 1,
         seed: int = 0,
         n_threads: int = 1,
         alias: str = "LSTM",
@@ -114,6 +115,7 @@ class LSTMForecaster(Forecaster):
         self.max_train_seconds = max_train_seconds
         self.min_observed = min_observed
         self.calibration_horizon = calibration_horizon
+        self.finetune_epochs = finetune_epochs
         self.seed = seed
         self.n_threads = n_threads
         self.alias = alias
@@ -135,6 +137,12 @@ class LSTMForecaster(Forecaster):
             cal = self._calibration_days()
             self.net_ = self._train(self.panel_.y.shape[1] - cal)
             self.calibrator_ = self._calibrate(cal) if cal else None
+            if cal and self.finetune_epochs:
+                # the calibration days become training targets too, at a tenth of the rate
+                torch = _require_torch()
+                lr, seed = self.learning_rate / 10, self.seed + 1
+                width = self.panel_.y.shape[1]
+                self._fit_epochs(torch, self.net_.train(), width, self.finetune_epochs, lr, seed)
         self.scale_ = series_scale(_tail(self.panel_.y, self.panel_.mask, SCALE_DAYS))
 
     def _calibration_days(self) -> int:
@@ -198,11 +206,15 @@ class LSTMForecaster(Forecaster):
                 " lower horizon or min_observed"
             )
         net = _network(torch, self._network_shape())
-        steps = self.epochs * math.ceil(self.samples_per_epoch / self.batch_size)
-        optimiser = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, self.learning_rate, steps)
-        rng, started = np.random.default_rng(self.seed), time.monotonic()
-        for epoch in range(self.epochs):
+        return self._fit_epochs(torch, net, end, self.epochs, self.learning_rate, self.seed)
+
+    def _fit_epochs(self, torch, net, end: int, epochs: int, lr: float, seed: int):
+        """Train ``net`` for ``epochs`` on random windows before ``end`` (one-cycle schedule)."""
+        steps = epochs * math.ceil(self.samples_per_epoch / self.batch_size)
+        optimiser = torch.optim.Adam(net.parameters(), lr=lr)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, lr, steps)
+        rng, started = np.random.default_rng(seed), time.monotonic()
+        for epoch in range(epochs):
             loss = self._epoch(torch, net, optimiser, schedule, *self._sample(rng, end))
             logger.info("%s epoch %d: loss %.4f", self.alias, epoch + 1, loss)
             if self.max_train_seconds and time.monotonic() - started > self.max_train_seconds:
