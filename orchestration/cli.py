@@ -1,7 +1,7 @@
 """``retailiq``: the command behind ``make run``.
 
 ``retailiq run`` seeds the landing zone with the synthetic retailer when it is empty, runs the
-ingestion job on the persistent Dagster instance (so the run shows in the UI), and prints a
+main job on the persistent Dagster instance (so the run shows in the UI), and prints a
 short summary with where to look next.
 """
 
@@ -21,6 +21,7 @@ from orchestration.settings import Settings, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("retailiq")
+MAIN_JOB = "data_job"
 
 
 def ensure_dagster_home() -> Path:
@@ -45,10 +46,10 @@ def seed_landing_zone(settings: Settings, seed: int = 42) -> bool:
     return True
 
 
-def run_ingestion(settings: Settings) -> dg.ExecuteInProcessResult:
+def run_job(settings: Settings, job_name: str) -> dg.ExecuteInProcessResult:
     from orchestration.definitions import build_definitions
 
-    job = build_definitions(settings).resolve_job_def("ingestion_job")
+    job = build_definitions(settings).resolve_job_def(job_name)
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     return job.execute_in_process(
         run_config=quiet, instance=dg.DagsterInstance.get(), raise_on_error=False
@@ -59,11 +60,17 @@ def summarise(result: dg.ExecuteInProcessResult, settings: Settings) -> list[str
     lines = [f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}"]
     for event in result.get_asset_materialization_events():
         mat = event.materialization
-        if mat.asset_key.to_user_string() == "sales_history":
-            md = {k: v.value for k, v in mat.metadata.items()}
+        md = {k: v.value for k, v in mat.metadata.items()}
+        name = mat.asset_key.to_user_string()
+        if name == "sales_history":
             lines.append(
                 f"sales_history: {md['series']:,} series, {md['first_day']} .. {md['last_day']}"
                 f", {md['dagster/row_count']:,} rows ({md['filled_days']:,} filled days)"
+            )
+        elif name == "features":
+            lines.append(
+                f"features: {md['features']} features x {md['dagster/row_count']:,} rows, "
+                f"feature set {md['feature_set_version']}"
             )
     outcomes = Counter()
     for check in result.get_asset_check_evaluations():
@@ -86,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     if seed_landing_zone(settings, seed=args.seed):
         click.echo(f"seeded {settings.landing_path} with the synthetic retailer (seed {args.seed})")
-    result = run_ingestion(settings)
+    result = run_job(settings, args.job)
     for line in summarise(result, settings):
         click.echo(line)
     return 0 if result.success else 1
@@ -103,11 +110,13 @@ def _generate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    for noisy in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="retailiq", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="seed (if empty), ingest, validate, summarise")
     run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--job", default=MAIN_JOB, help=f"job to run (default {MAIN_JOB})")
     run.set_defaults(func=_run)
     gen = commands.add_parser("generate", help="write synthetic landing files to a folder")
     gen.add_argument("folder")

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.features.assets import features, online_features
+from assets.features.checks import (
+    features_version_matches_code,
+    no_future_leakage,
+    no_missing_features,
+    online_version_matches_code,
+)
 from assets.ingestion.assets import lake_tables, sales_history
 from assets.validation.checks import sales_history_contract, sales_history_quality
-from orchestration.jobs import ingestion_job
+from orchestration.jobs import data_job, ingestion_job
 from orchestration.resources import build_resources
 from orchestration.sensors import landing_zone_sensor
 from orchestration.settings import get_settings
@@ -15,9 +22,16 @@ from orchestration.settings import get_settings
 def build_definitions(settings=None) -> dg.Definitions:
     """Definitions for the given settings (the environment's by default)."""
     return dg.Definitions(
-        assets=[lake_tables, sales_history],
-        asset_checks=[sales_history_contract, sales_history_quality],
-        jobs=[ingestion_job],
+        assets=[lake_tables, sales_history, features, online_features],
+        asset_checks=[
+            sales_history_contract,
+            sales_history_quality,
+            no_missing_features,
+            no_future_leakage,
+            features_version_matches_code,
+            online_version_matches_code,
+        ],
+        jobs=[ingestion_job, data_job],
         sensors=[landing_zone_sensor],
         resources=build_resources(settings or get_settings()),
     )

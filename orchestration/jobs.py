@@ -12,3 +12,10 @@ ingestion_job = dg.define_asset_job(
     description="Ingest new landed files into the lake and rebuild the validated sales_history.",
     tags={INGESTION_TAG: "true"},
 )
+
+data_job = dg.define_asset_job(
+    "data_job",
+    selection=dg.AssetSelection.groups("ingestion", "features"),
+    description="Ingest, validate, and rebuild the offline and online features.",
+    tags={INGESTION_TAG: "true"},
+)

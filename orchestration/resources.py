@@ -7,6 +7,7 @@ import pandas as pd
 from dagster_aws.s3 import S3Resource
 from upath import UPath
 
+from feature_store import OfflineStore, OnlineStore, open_online_store
 from ml.data.ingest import LandingSource
 from ml.data.lake import Lake
 from ml.data.landing import LocalFolderSource, S3PrefixSource
@@ -20,6 +21,20 @@ class LakeResource(dg.ConfigurableResource):
 
     def lake(self) -> Lake:
         return Lake(self.root)
+
+
+class FeatureStoreResource(dg.ConfigurableResource):
+    """The versioned offline feature table and the online store serving reads from."""
+
+    offline_root: str
+    online_url: str
+    holiday_country: str = "US"
+
+    def offline(self) -> OfflineStore:
+        return OfflineStore(self.offline_root)
+
+    def online(self) -> OnlineStore:
+        return open_online_store(self.online_url)
 
 
 class LandingZoneResource(dg.ConfigurableResource):
@@ -85,6 +100,11 @@ def build_resources(settings: Settings) -> dict:
     )
     return {
         "lake": LakeResource(root=str(settings.lake_path)),
+        "feature_store": FeatureStoreResource(
+            offline_root=str(settings.features_path),
+            online_url=settings.online_url,
+            holiday_country=settings.holiday_country,
+        ),
         "landing": landing,
         "io_manager": ParquetIOManagerFactory(base_dir=str(settings.lake_path / "assets")),
     }

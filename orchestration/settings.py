@@ -29,6 +29,22 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto).")
     s3_region: str = Field("us-east-1", description="AWS region of the bucket.")
 
+    online_store_url: str | None = Field(
+        None,
+        description="Online feature store: sqlite:///path.db (default data/online_features.db), "
+        "redis://host:6379/0 or postgresql://user@host:5432/db.",
+    )
+    holiday_country: str = Field("US", description="Country of the `holidays` calendar features.")
+
+    @cached_property
+    def features_path(self) -> Path:
+        return self.lake_path / "features"
+
+    @cached_property
+    def online_url(self) -> str:
+        default = (self.data_dir / "online_features.db").resolve()
+        return self.online_store_url or f"sqlite:///{default}"
+
     @cached_property
     def landing_path(self) -> Path:
         return (self.landing_dir or self.data_dir / "landing").resolve()

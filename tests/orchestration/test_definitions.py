@@ -8,11 +8,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED_ASSETS = {
     "raw_sales", "raw_prices", "raw_calendar", "raw_products", "raw_sales_monthly",
-    "sales_history",
+    "sales_history", "features", "online_features",
 }
 EXPECTED_CHECKS = {
     "schema_and_types", "unique_keys", "non_negative_units", "positive_prices",
     "dates_in_range", "min_history", "missing_days", "outliers", "near_zero_variance",
+    "no_missing_features", "no_future_leakage", "features_version_matches_code",
+    "online_version_matches_code",
 }
 
 
@@ -24,6 +26,7 @@ def test_definitions_load_with_the_expected_graph(settings):
     checks = {key.name for key in graph.asset_check_keys}
     assert checks >= EXPECTED_CHECKS
     assert loaded.resolve_job_def("ingestion_job") is not None
+    assert loaded.resolve_job_def("data_job") is not None
     assert loaded.resolve_sensor_def("landing_zone_sensor") is not None
 
 

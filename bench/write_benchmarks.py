@@ -1,0 +1,39 @@
+"""Assemble BENCHMARKS.md from the result sections the bench scripts wrote.
+
+    .venv/bin/python bench/write_benchmarks.py
+
+Each ``bench/bench_*.py`` writes its own section to ``bench/results/<name>.md`` when run; this
+script only concatenates them (in a fixed order) under a header naming the machine, so every
+figure in BENCHMARKS.md comes from a script anyone can rerun.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+ORDER = ["ingestion", "features", "models", "ensemble", "serving", "monitoring", "pricing"]
+
+
+def main() -> None:
+    sections = sorted(RESULTS.glob("*.md"), key=lambda p: (
+        ORDER.index(p.stem) if p.stem in ORDER else len(ORDER), p.stem))
+    header = [
+        "# Benchmarks",
+        "",
+        "Every figure below is printed by a script in `bench/`; the section says which. Each",
+        "script writes its section to `bench/results/<name>.md`; `bench/write_benchmarks.py`",
+        "assembles this file. Timings are medians over repeats on a shared machine",
+        f"({os.cpu_count()} cores, {platform.python_implementation()} "
+        f"{platform.python_version()}); ratios are taken within one run.",
+        "",
+    ]
+    body = [p.read_text().strip() + "\n" for p in sections]
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(header) + "\n".join(body))
+
+
+if __name__ == "__main__":
+    main()
