@@ -12,8 +12,9 @@ from assets.features.checks import (
     online_version_matches_code,
 )
 from assets.ingestion.assets import lake_tables, sales_history
+from assets.models.assets import MODEL_ASSETS
 from assets.validation.checks import sales_history_contract, sales_history_quality
-from orchestration.jobs import data_job, ingestion_job
+from orchestration.jobs import data_job, ingestion_job, training_job
 from orchestration.resources import build_resources
 from orchestration.sensors import landing_zone_sensor
 from orchestration.settings import get_settings
@@ -22,7 +23,7 @@ from orchestration.settings import get_settings
 def build_definitions(settings=None) -> dg.Definitions:
     """Definitions for the given settings (the environment's by default)."""
     return dg.Definitions(
-        assets=[lake_tables, sales_history, features, online_features],
+        assets=[lake_tables, sales_history, features, online_features, *MODEL_ASSETS],
         asset_checks=[
             sales_history_contract,
             sales_history_quality,
@@ -31,7 +32,7 @@ def build_definitions(settings=None) -> dg.Definitions:
             features_version_matches_code,
             online_version_matches_code,
         ],
-        jobs=[ingestion_job, data_job],
+        jobs=[ingestion_job, data_job, training_job],
         sensors=[landing_zone_sensor],
         resources=build_resources(settings or get_settings()),
     )

@@ -19,3 +19,12 @@ data_job = dg.define_asset_job(
     description="Ingest, validate, and rebuild the offline and online features.",
     tags={INGESTION_TAG: "true"},
 )
+
+training_job = dg.define_asset_job(
+    "training_job",
+    selection=dg.AssetSelection.groups("ingestion", "features", "models"),
+    description="Ingest, rebuild features, and backtest and train every model family; the "
+    "families run in parallel processes.",
+    executor_def=dg.multiprocess_executor.configured({"max_concurrent": 0}),
+    tags={INGESTION_TAG: "true"},
+)

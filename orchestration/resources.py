@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 from dagster_aws.s3 import S3Resource
@@ -11,6 +13,8 @@ from feature_store import OfflineStore, OnlineStore, open_online_store
 from ml.data.ingest import LandingSource
 from ml.data.lake import Lake
 from ml.data.landing import LocalFolderSource, S3PrefixSource
+from ml.tracking import TrackingConfig
+from ml.training import BacktestSpec
 from orchestration.settings import Settings
 
 
@@ -35,6 +39,42 @@ class FeatureStoreResource(dg.ConfigurableResource):
 
     def online(self) -> OnlineStore:
         return open_online_store(self.online_url)
+
+
+class MLflowResource(dg.ConfigurableResource):
+    """Where model runs are tracked and versions registered."""
+
+    tracking_uri: str
+    experiment: str = "retailiq"
+    artifact_root: str = ""
+
+    def config(self) -> TrackingConfig:
+        if self.tracking_uri.startswith("sqlite:///"):
+            Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True)
+        return TrackingConfig(self.tracking_uri, self.experiment, self.artifact_root or None)
+
+
+class BacktestResource(dg.ConfigurableResource):
+    """One backtest configuration that every model family consumes (same windows for all)."""
+
+    h: int = 28
+    n_windows: int = 3
+    step_size: int = 28
+    refit: bool = True
+    levels: list[int] = [80, 95]
+    min_history_days: int = 30
+
+    def spec(self) -> BacktestSpec:
+        return BacktestSpec(self.h, self.n_windows, self.step_size, self.refit,
+                            tuple(self.levels), self.min_history_days)
+
+
+class ParallelResource(dg.ConfigurableResource):
+    """Per-series parallelism: local processes by default, Dask when an address is set."""
+
+    n_workers: int | None = None
+    dask_scheduler_address: str | None = None
 
 
 class LandingZoneResource(dg.ConfigurableResource):
@@ -100,6 +140,15 @@ def build_resources(settings: Settings) -> dict:
     )
     return {
         "lake": LakeResource(root=str(settings.lake_path)),
+        "mlflow": MLflowResource(
+            tracking_uri=settings.tracking_uri,
+            experiment=settings.mlflow_experiment,
+            artifact_root=str(settings.mlflow_dir / "artifacts"),
+        ),
+        "backtest": BacktestResource(),
+        "parallel": ParallelResource(
+            n_workers=settings.n_workers, dask_scheduler_address=settings.dask_scheduler_address
+        ),
         "feature_store": FeatureStoreResource(
             offline_root=str(settings.features_path),
             online_url=settings.online_url,

@@ -36,6 +36,23 @@ class Settings(BaseSettings):
     )
     holiday_country: str = Field("US", description="Country of the `holidays` calendar features.")
 
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow tracking/registry URI (default sqlite:///data/mlflow/mlflow.db)."
+    )
+    mlflow_experiment: str = Field("retailiq", description="MLflow experiment for model runs.")
+    n_workers: int | None = Field(None, description="Processes for per-series work (all cores).")
+    dask_scheduler_address: str | None = Field(
+        None, description="Run per-series work on this Dask cluster instead (tcp://host:8786)."
+    )
+
+    @cached_property
+    def mlflow_dir(self) -> Path:
+        return (self.data_dir / "mlflow").resolve()
+
+    @cached_property
+    def tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
     @cached_property
     def features_path(self) -> Path:
         return self.lake_path / "features"

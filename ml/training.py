@@ -1,0 +1,177 @@
+"""Train one forecaster family: backtest it, score it, and fit it on all the history.
+
+Plain Python: the Dagster model assets call :func:`train_family` and log the result to MLflow
+with :func:`log_training`. Families are named here once, so the assets, the benchmarks and the
+registry agree on what ``"arima"`` means.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import mlflow
+import pandas as pd
+
+from ml.backtest import cross_validation
+from ml.data.quality import short_series
+from ml.metrics import Evaluation, evaluate_forecasts
+from ml.models.base import Forecaster
+from ml.plots import forecast_vs_actual
+from ml.schema import DS, UNIQUE_ID, Y
+from ml.tracking import log_fold_metrics, log_frame
+
+log = logging.getLogger(__name__)
+
+KEYS = [UNIQUE_ID, DS, "cutoff", Y]
+
+
+def _baseline(**_: object) -> list[Forecaster]:
+    from ml.models.moving_average import MovingAverage
+    from ml.models.seasonal_naive import SeasonalNaive
+
+    return [SeasonalNaive(season_length=7), MovingAverage(window=7)]
+
+
+def _arima(**parallel: object) -> list[Forecaster]:
+    from ml.models.arima import ARIMA
+
+    return [ARIMA(**parallel)]
+
+
+def _prophet(**parallel: object) -> list[Forecaster]:
+    from ml.models.prophet import Prophet
+
+    return [Prophet(**parallel)]
+
+
+def _xgboost(**_: object) -> list[Forecaster]:
+    from ml.models.xgboost import XGBoostForecaster
+
+    return [XGBoostForecaster()]
+
+
+def _lstm(**_: object) -> list[Forecaster]:
+    from ml.models.lstm import LSTMForecaster
+
+    return [LSTMForecaster()]
+
+
+# family -> factory of its models; per-series families take the parallel backend settings.
+FAMILIES: dict[str, Callable[..., list[Forecaster]]] = {
+    "baseline": _baseline,
+    "arima": _arima,
+    "prophet": _prophet,
+    "xgboost": _xgboost,
+    "lstm": _lstm,
+}
+PER_SERIES = {"arima", "prophet"}
+
+
+@dataclass(frozen=True)
+class BacktestSpec:
+    """Rolling-origin backtest shared by every family (the same windows for all)."""
+
+    h: int = 28
+    n_windows: int = 3
+    step_size: int = 28
+    refit: bool = True
+    levels: tuple[int, ...] = (80, 95)
+    min_history_days: int = 30
+
+
+@dataclass
+class TrainingResult:
+    family: str
+    cv: pd.DataFrame
+    evaluation: Evaluation
+    models: list[Forecaster]
+    excluded_series: list[str]
+    failed_series: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def aliases(self) -> list[str]:
+        return [m.alias for m in self.models]
+
+
+def make_models(family: str, n_workers: int | None = None,
+                scheduler_address: str | None = None) -> list[Forecaster]:
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILIES)}")
+    parallel = {"n_workers": n_workers, "scheduler_address": scheduler_address}
+    return FAMILIES[family](**(parallel if family in PER_SERIES else {}))
+
+
+def train_family(
+    family: str,
+    history: pd.DataFrame,
+    spec: BacktestSpec = BacktestSpec(),
+    n_workers: int | None = None,
+    scheduler_address: str | None = None,
+) -> TrainingResult:
+    """Backtest every model of ``family`` on the same windows, then refit on all the history."""
+    start = time.perf_counter()
+    excluded = short_series(history, spec.min_history_days)
+    eligible = history[~history[UNIQUE_ID].isin(excluded)]
+    if eligible.empty:
+        raise ValueError(f"no series has {spec.min_history_days}+ days of history to train on")
+    models = make_models(family, n_workers, scheduler_address)
+    frames = [
+        cross_validation(model, eligible, spec.h, spec.n_windows, spec.step_size, spec.refit,
+                         level=list(spec.levels))
+        for model in models
+    ]
+    cv = _merge(frames)
+    evaluation = evaluate_forecasts(cv, eligible, levels=spec.levels)
+    fitted = [model.fit(eligible) for model in models]
+    failed = {uid: reason for m in fitted for uid, reason in getattr(m, "failed_", {}).items()}
+    return TrainingResult(family, cv, evaluation, fitted, excluded, failed,
+                          time.perf_counter() - start)
+
+
+def _merge(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    merged = frames[0]
+    for frame in frames[1:]:
+        merged = merged.merge(frame.drop(columns=[Y]), on=[UNIQUE_ID, DS, "cutoff"], how="outer")
+    return merged
+
+
+def log_training(result: TrainingResult, spec: BacktestSpec, history: pd.DataFrame,
+                 plot_series: int = 4) -> None:
+    """Log params, per-fold and overall metrics, tables, a plot and the fitted models."""
+    mlflow.log_params({f"backtest.{k}": v for k, v in vars(spec).items()})
+    for model in result.models:
+        mlflow.log_params({f"{model.alias}.{k}": str(v)[:250]
+                           for k, v in model.get_params().items()})
+    mlflow.log_params({"series": history[UNIQUE_ID].nunique(),
+                       "excluded_short_series": len(result.excluded_series),
+                       "first_day": str(history[DS].min().date()),
+                       "last_day": str(history[DS].max().date())})
+    for alias in result.aliases:
+        per_fold = _per_fold(result.evaluation, alias)
+        log_fold_metrics(per_fold, prefix=f"{alias}.fold.")
+        overall = result.evaluation.summary().loc[alias]
+        mlflow.log_metrics({f"{alias}.{k}": float(v) for k, v in overall.items() if pd.notna(v)})
+    mlflow.log_metrics({"failed_series": len(result.failed_series),
+                        "train_seconds": result.seconds})
+    log_frame(result.cv, "backtest_forecasts")
+    log_frame(result.evaluation.per_series, "metrics_per_series")
+    log_frame(result.evaluation.per_department, "metrics_per_department")
+    log_frame(result.evaluation.overall, "metrics_overall")
+    mlflow.log_figure(forecast_vs_actual(result.cv, result.aliases, history, plot_series),
+                      "forecast_vs_actual.png")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "models.joblib"
+        joblib.dump(result.models, path)
+        mlflow.log_artifact(str(path), artifact_path="model")
+
+
+def _per_fold(evaluation: Evaluation, alias: str) -> pd.DataFrame:
+    table = evaluation.per_cutoff.pivot(index="cutoff", columns="metric", values=alias)
+    return table.sort_index()

@@ -1,0 +1,68 @@
+import dagster as dg
+import mlflow
+import pytest
+
+from assets.ingestion.assets import lake_tables, sales_history
+from assets.models.assets import baseline_model, xgboost_model
+from ml.synthetic import write_landing_files
+from orchestration.resources import BacktestResource, build_resources
+from orchestration.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, small_synthetic):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("models") / "data")
+    write_landing_files(small_synthetic, settings.landing_path)
+    resources = build_resources(settings)
+    resources["backtest"] = BacktestResource(h=7, n_windows=2, step_size=7)
+    result = dg.materialize(
+        [lake_tables, sales_history, baseline_model, xgboost_model],
+        resources=resources, instance=dg.DagsterInstance.ephemeral(),
+    )
+    return result, resources
+
+
+def _metadata(result, asset_name):
+    event = next(e for e in result.get_asset_materialization_events()
+                 if e.materialization.asset_key.to_user_string() == asset_name)
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def test_each_family_is_one_mlflow_run_with_metrics_artifacts_and_the_run_id(trained):
+    result, resources = trained
+    assert result.success
+    client = resources["mlflow"].config().client()
+    for asset_name, aliases in (("baseline_model", ["SeasonalNaive", "MovingAverage"]),
+                                ("xgboost_model", ["XGBoost"])):
+        metadata = _metadata(result, asset_name)
+        run = client.get_run(metadata["mlflow_run_id"])
+        assert run.info.status == "FINISHED"
+        assert metadata["models"] == aliases
+        for alias in aliases:
+            assert f"{alias}.rmsse" in run.data.metrics
+            history = client.get_metric_history(run.info.run_id, f"{alias}.fold.rmsse")
+            assert [m.step for m in history] == [0, 1]  # one value per backtest window
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+        assert {"backtest_forecasts.parquet", "forecast_vs_actual.png", "model"} <= artifacts
+        assert run.data.params["backtest.h"] == "7"
+
+
+def test_backtest_output_has_both_windows_for_every_series(trained):
+    result, _ = trained
+    cv = result.output_for_node("baseline_model")
+    assert cv["cutoff"].nunique() == 2
+    assert cv.groupby(["unique_id", "cutoff"]).size().eq(7).all()
+    assert {"SeasonalNaive-lo-80", "MovingAverage-hi-95"} <= set(cv.columns)
+
+
+def test_fitted_models_are_logged_and_reload(trained, tmp_path):
+    result, resources = trained
+    run_id = _metadata(result, "xgboost_model")["mlflow_run_id"]
+    mlflow.set_tracking_uri(resources["mlflow"].tracking_uri)
+    path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model",
+                                               dst_path=str(tmp_path))
+    import joblib
+
+    (model,) = joblib.load(f"{path}/models.joblib")
+    forecast = model.predict(7, level=[80])
+    assert forecast["unique_id"].nunique() == 16
