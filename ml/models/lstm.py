@@ -91,12 +91,11 @@ class LSTMForecaster(Forecaster):
         loss: str = "poisson",
         learning_rate: float = 3e-3,
         batch_size: int = 256,
-        epochs: int = 6,
-        samples_per_epoch: int = 60_000,
+        epochs: int = 4,
+        samples_per_epoch: int = 40_000,
         max_train_seconds: float | None = None,
         min_observed: int = 7,
         calibration_horizon: int = 28,
-        finetune_epochs: int = 1,
         seed: int = 0,
         n_threads: int = 1,
         alias: str = "LSTM",
@@ -115,7 +114,6 @@ class LSTMForecaster(Forecaster):
         self.max_train_seconds = max_train_seconds
         self.min_observed = min_observed
         self.calibration_horizon = calibration_horizon
-        self.finetune_epochs = finetune_epochs
         self.seed = seed
         self.n_threads = n_threads
         self.alias = alias
@@ -137,12 +135,6 @@ class LSTMForecaster(Forecaster):
             cal = self._calibration_days()
             self.net_ = self._train(self.panel_.y.shape[1] - cal)
             self.calibrator_ = self._calibrate(cal) if cal else None
-            if cal and self.finetune_epochs:
-                # the calibration days become training targets too, at a tenth of the rate
-                torch = _require_torch()
-                lr, seed = self.learning_rate / 10, self.seed + 1
-                width = self.panel_.y.shape[1]
-                self._fit_epochs(torch, self.net_.train(), width, self.finetune_epochs, lr, seed)
         self.scale_ = series_scale(_tail(self.panel_.y, self.panel_.mask, SCALE_DAYS))
 
     def _calibration_days(self) -> int:

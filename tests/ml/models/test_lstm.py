@@ -165,3 +165,12 @@ def test_unknown_loss_is_rejected(history: pd.DataFrame) -> None:
 def test_mse_loss_trains(history: pd.DataFrame) -> None:
     forecast = LSTMForecaster(**TINY, loss="mse").fit(history).predict(H)
     assert (forecast["LSTM"] >= 0).all()
+
+
+def test_bare_frame_without_covariates(history: pd.DataFrame) -> None:
+    """Only ``unique_id, ds, y``: no prices, calendar columns or hierarchy codes."""
+    bare = history[[UNIQUE_ID, DS, Y]]
+    model = LSTMForecaster(**TINY).fit(bare)
+    forecast = model.predict(H, level=[80])
+    assert model.codes_.shape == (5, 0)
+    assert len(forecast) == 5 * H and (forecast["LSTM"] >= 0).all()

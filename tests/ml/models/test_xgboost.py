@@ -168,3 +168,11 @@ def test_history_too_short_to_calibrate_gives_point_intervals(history) -> None:
     forecast = model.predict(H, level=[80])
     assert model.calibrator_ is None
     assert (forecast[f"{model.alias}-lo-80"] == forecast[model.alias]).all()
+
+
+def test_bare_frame_without_covariates(history: pd.DataFrame) -> None:
+    """Only ``unique_id, ds, y``: no prices, calendar or hierarchy, still a full forecast."""
+    bare = history[[UNIQUE_ID, DS, Y]]
+    forecast = XGBoostForecaster(**SMALL).fit(bare).predict(H, level=[80])
+    assert len(forecast) == 6 * H
+    assert (forecast["XGBoost-hi-80"] >= forecast["XGBoost"]).all()
