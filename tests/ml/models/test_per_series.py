@@ -49,3 +49,16 @@ def test_prophet_failure_falls_back_too():
     forecast = model.predict(5)
     assert forecast.groupby(UNIQUE_ID).size().to_dict() == {"broken": 5, "good_1": 5}
     assert forecast["Prophet"].notna().all()
+
+
+def test_a_family_runs_on_dask_when_a_scheduler_address_is_set():
+    distributed = pytest.importorskip("distributed")
+    frame = panel_with_a_broken_series()
+    local = ARIMA(n_workers=1).fit(frame).predict(7, level=[80])
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        model = ARIMA(scheduler_address=cluster.scheduler_address).fit(frame)
+        on_dask = model.predict(7, level=[80])
+    assert list(model.failed_) == ["broken"]
+    pd.testing.assert_frame_equal(on_dask, local)
