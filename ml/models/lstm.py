@@ -141,7 +141,9 @@ class LSTMForecaster(Forecaster):
         """Days held out for calibration (0 when the series are too short to spare them)."""
         cal = self.calibration_horizon
         spare = self.panel_.y.shape[1] - cal - self.horizon - self.min_observed
-        if cal < 1 or spare < 0 or not self._origins(self.panel_.y.shape[1] - cal)[0].size:
+        if cal < 1:
+            return 0
+        if spare < 0 or not self._origins(self.panel_.y.shape[1] - cal)[0].size:
             logger.warning("%s: history too short to calibrate intervals", self.alias)
             return 0
         return cal
@@ -321,17 +323,26 @@ def _loss(torch, kind: str, rate, target):
 
 @contextlib.contextmanager
 def _torch_settings(seed: int, n_threads: int):
-    """Seeded, deterministic, fixed-thread torch inside the block; global state restored."""
+    """Seeded, deterministic, fixed-thread torch inside the block; global state restored.
+
+    One thread by default: on a shared machine a two-thread OpenMP team waits on its barrier
+    far longer than it computes (the networks here are small).
+    """
     torch = _require_torch()
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    mkldnn = torch.backends.mkldnn.enabled
     torch.set_num_threads(max(1, n_threads))
     torch.use_deterministic_algorithms(True)
+    # PyTorch's native LSTM kernels beat oneDNN's at these sizes, and oneDNN's OpenMP team
+    # stalls badly when the cores are shared (measured 3x-8x slower under load)
+    torch.backends.mkldnn.enabled = False
     torch.manual_seed(seed)
     try:
         yield
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
+        torch.backends.mkldnn.enabled = mkldnn
 
 
 def _network(torch, shape: dict):

@@ -112,9 +112,11 @@ def test_other_seed_gives_another_network(history: pd.DataFrame) -> None:
 def test_torch_global_state_is_restored(history: pd.DataFrame) -> None:
     threads = torch.get_num_threads()
     deterministic = torch.are_deterministic_algorithms_enabled()
+    mkldnn = torch.backends.mkldnn.enabled
     LSTMForecaster(**TINY, n_threads=1).fit(history).predict(H)
     assert torch.get_num_threads() == threads
     assert torch.are_deterministic_algorithms_enabled() == deterministic
+    assert torch.backends.mkldnn.enabled == mkldnn
 
 
 def test_series_shorter_than_the_input_window(history: pd.DataFrame) -> None:
