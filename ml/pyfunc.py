@@ -1,0 +1,346 @@
+"""The registered model ``demand_forecaster``: the ensemble of fitted families as an MLflow pyfunc.
+
+:class:`EnsembleForecaster` follows the forecaster contract over fitted family models, the
+learned ensemble weights and the interval calibration; ``update(df)`` re-anchors every member on
+newer history without retraining (the daily refresh). :class:`DemandForecasterModel` wraps it
+for MLflow. Its input follows mlforecast's convention:
+
+* a frame with a ``unique_id`` column naming the series to forecast (an empty frame, or the id
+  ``"*"``, means every series);
+* the horizon ``h`` and the interval ``level`` list as params (or as ``h`` / ``level`` columns);
+* optional future rows ``unique_id, ds, sell_price``: a what-if on prices -- the members that
+  learn from prices forecast again with those prices, the others keep their forecast.
+
+The output is the long forecast frame ``unique_id, ds, Ensemble, Ensemble-lo/hi-<level>,
+model_version``. The no-what-if forecast of every series is computed once in ``load_context``,
+so a request only slices it and adds the bounds (cheap: calibrated quantiles x series scale).
+The model version is the ``model_version`` key of the model config (pass it to
+``mlflow.pyfunc.load_model(..., model_config=...)``), else the id of the run that logged it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+
+import cloudpickle
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.models import infer_signature
+from mlflow.pyfunc import PythonModel
+from mlflow.types.schema import ColSpec, Schema
+
+from ml.ensemble import Ensemble, combine
+from ml.ensemble_intervals import SCALE_DAYS, forecast_steps, recent_scale
+from ml.models.base import Forecaster
+from ml.schema import DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
+
+logger = logging.getLogger(__name__)
+
+MODEL_VERSION = "model_version"
+ALL_SERIES = "*"
+DEFAULT_H = 28
+DEFAULT_LEVELS = (80, 95)
+FORECASTER_ARTIFACT = "forecaster"
+FORECASTER_FILE = "forecaster.pkl"
+RUN_FILE = "logged_by.json"
+# pins of the logging environment; the project itself is not pinned (it is installed locally,
+# never from a package index)
+REQUIREMENTS = ("mlflow", "pandas", "numpy", "scipy", "statsforecast", "mlforecast",
+                "xgboost", "torch", "prophet", "cloudpickle")
+KEYS = [UNIQUE_ID, DS]
+
+
+class EnsembleForecaster(Forecaster):
+    """Fitted family models combined by learned weights, with calibrated intervals."""
+
+    def __init__(self, members: Sequence[Forecaster] = (), ensemble: Ensemble | None = None,
+                 scale_days: int = SCALE_DAYS) -> None:
+        self.members = list(members)
+        self.ensemble = ensemble
+        self.scale_days = scale_days
+
+    @property
+    def alias(self) -> str:  # type: ignore[override]
+        return self.ensemble.alias if self.ensemble is not None else "Ensemble"
+
+    @classmethod
+    def from_fitted(cls, members: Sequence[Forecaster], ensemble: Ensemble,
+                    history: pd.DataFrame) -> EnsembleForecaster:
+        """Wrap members already fitted on ``history`` (no refit)."""
+        model = cls(members, ensemble)
+        model._remember(history)
+        model.is_fitted_ = True
+        return model
+
+    def _fit(self, df: pd.DataFrame) -> None:
+        if self.ensemble is None:
+            raise ValueError("EnsembleForecaster needs learned ensemble weights to fit")
+        self.members = [member.fit(df) for member in self.members]
+        self._remember(df)
+
+    def _remember(self, df: pd.DataFrame) -> None:
+        """The recent days of each series: the interval scale comes from them."""
+        tail = df.sort_values(KEYS, kind="stable").groupby(UNIQUE_ID).tail(self.scale_days)
+        self.history_tail_ = tail[[UNIQUE_ID, DS, Y]].reset_index(drop=True)
+        self.scale_ = recent_scale(self.history_tail_, self.scale_days)
+
+    def update(self, df: pd.DataFrame) -> EnsembleForecaster:
+        """Re-anchor every member on newer history without re-estimating it."""
+        if not getattr(self, "is_fitted_", False):
+            return self.fit(df)
+        for member in self.members:
+            if not hasattr(member, "update"):
+                raise TypeError(f"{member.alias} has no update(df); retrain to refresh it")
+            member.update(df)
+        self._remember(df)
+        return self
+
+    def member_forecasts(self, h: int, X_df: pd.DataFrame | None = None,
+                         members: Sequence[Forecaster] | None = None) -> pd.DataFrame:
+        """``unique_id, ds`` and one point column per member that could forecast."""
+        frames = []
+        for member in self.members if members is None else members:
+            try:
+                frames.append(member.predict(h, X_df=X_df)[[*KEYS, member.alias]])
+            except Exception:  # a failed family is dropped; the weights renormalise
+                logger.exception("ensemble member %s failed to forecast; dropped", member.alias)
+        if not frames:
+            raise RuntimeError("no ensemble member could forecast")
+        merged = frames[0]
+        for frame in frames[1:]:
+            merged = merged.merge(frame, on=KEYS, how="outer")
+        return merged.sort_values(KEYS, kind="stable").reset_index(drop=True)
+
+    def combine(self, forecasts: pd.DataFrame, level: Sequence[int]) -> pd.DataFrame:
+        """Ensemble point and bounds of member forecasts (steps = position in each series).
+
+        Precomputed ``Ensemble``, ``_step`` and ``_scale`` columns are used when present.
+        """
+        alias, calibration = self.alias, self.ensemble.calibration
+        out = forecasts[KEYS].copy()
+        if alias in forecasts:
+            out[alias] = forecasts[alias].to_numpy(dtype="float64")
+        else:
+            out[alias] = combine(forecasts, self.ensemble.weights)
+        if not level or calibration is None:
+            return out
+        steps = forecasts["_step"] if "_step" in forecasts else forecast_steps(forecasts)
+        scale = forecasts["_scale"] if "_scale" in forecasts else self.row_scale(forecasts)
+        for lv in level:
+            lower, upper = calibration.bounds(out[alias].to_numpy(), np.asarray(steps),
+                                              np.asarray(scale), lv)
+            out[forecast_column(alias, "lo", lv)] = lower
+            out[forecast_column(alias, "hi", lv)] = upper
+        return out
+
+    def row_scale(self, forecasts: pd.DataFrame) -> np.ndarray:
+        """Interval scale of each row's series (the median scale for an unknown series)."""
+        scale = forecasts[UNIQUE_ID].map(self.scale_)
+        return scale.fillna(self.scale_.median()).to_numpy(dtype="float64")
+
+    def _predict(self, h: int, X_df: pd.DataFrame | None, level: list[int]) -> pd.DataFrame:
+        return self.combine(self.member_forecasts(h, X_df), level)
+
+
+def price_sensitive(member: Forecaster) -> bool:
+    """Members that learn from ``sell_price`` (the global models keep reference prices)."""
+    return hasattr(member, "ref_price_")
+
+
+# -- the pyfunc ----------------------------------------------------------------------------
+class DemandForecasterModel(PythonModel):
+    """MLflow pyfunc over an :class:`EnsembleForecaster` artifact (see the module docstring)."""
+
+    def __init__(self, max_horizon: int = DEFAULT_H) -> None:
+        self.max_horizon = max_horizon
+
+    def load_context(self, context) -> None:
+        folder = Path(context.artifacts[FORECASTER_ARTIFACT])
+        with open(folder / FORECASTER_FILE, "rb") as handle:
+            self.forecaster_: EnsembleForecaster = cloudpickle.load(handle)
+        config = dict(context.model_config or {})
+        self.model_version_ = str(config.get(MODEL_VERSION) or _logged_run_id(folder))
+        self.base_ = self._precomputed(self.forecaster_.member_forecasts(self.max_horizon))
+        self.series_ = pd.Index(self.base_[UNIQUE_ID].unique())
+
+    def _precomputed(self, forecasts: pd.DataFrame) -> pd.DataFrame:
+        """Member forecasts plus the ensemble point, horizon step and interval scale."""
+        forecaster = self.forecaster_
+        return forecasts.assign(**{
+            forecaster.alias: combine(forecasts, forecaster.ensemble.weights),
+            "_step": forecasts.groupby(UNIQUE_ID, sort=False).cumcount().to_numpy() + 1,
+            "_scale": forecaster.row_scale(forecasts),
+        })
+
+    def predict(self, context, model_input: pd.DataFrame,
+                params: dict | None = None) -> pd.DataFrame:
+        frame = pd.DataFrame(model_input)
+        h, levels = _horizon(frame, params), _levels(frame, params)
+        ids = self._series(frame)
+        whatif = _whatif_rows(frame)
+        if whatif is not None or h > self.max_horizon:
+            forecasts = self._fresh(h, ids, whatif)
+        else:
+            forecasts = self.base_[self.base_[UNIQUE_ID].isin(ids) & (self.base_["_step"] <= h)]
+        out = self.forecaster_.combine(forecasts.reset_index(drop=True), levels)
+        return out.assign(**{MODEL_VERSION: self.model_version_})
+
+    def _series(self, frame: pd.DataFrame) -> pd.Index:
+        if UNIQUE_ID not in frame.columns or frame.empty:
+            return self.series_
+        asked = pd.Index(frame[UNIQUE_ID].astype(str).unique())
+        if ALL_SERIES in asked:
+            return self.series_
+        unknown = asked.difference(self.series_)
+        if len(unknown):
+            raise ValueError(f"unknown series ids: {list(unknown[:5])} ({len(unknown)} in all)")
+        return asked
+
+    def _fresh(self, h: int, ids: pd.Index, whatif: pd.DataFrame | None) -> pd.DataFrame:
+        """Member forecasts computed now: a longer horizon, or new prices for some rows."""
+        forecaster = self.forecaster_
+        X_df = _future_prices(forecaster, h, whatif)
+        if h > self.max_horizon:
+            forecasts = forecaster.member_forecasts(h, X_df)
+            return forecasts[forecasts[UNIQUE_ID].isin(ids)]
+        base = self.base_[self.base_["_step"] <= h]
+        movers = [m for m in forecaster.members if price_sensitive(m)]
+        if not movers:
+            return base[base[UNIQUE_ID].isin(ids)]
+        fresh = forecaster.member_forecasts(h, X_df, movers)
+        stale = [c for c in fresh.columns if c not in KEYS] + [forecaster.alias, "_scale"]
+        forecasts = base.drop(columns=stale).merge(fresh, on=KEYS, how="left")
+        return forecasts[forecasts[UNIQUE_ID].isin(ids)]
+
+
+def _horizon(frame: pd.DataFrame, params: Mapping | None) -> int:
+    value = (params or {}).get("h")
+    if value is None and "h" in frame.columns and frame["h"].notna().any():
+        value = frame["h"].dropna().iloc[0]
+    h = int(value) if value is not None else DEFAULT_H
+    if h < 1:
+        raise ValueError(f"horizon h must be >= 1, got {h}")
+    return h
+
+
+def _levels(frame: pd.DataFrame, params: Mapping | None) -> list[int]:
+    value = (params or {}).get("level")
+    if value is None and "level" in frame.columns and frame["level"].notna().any():
+        value = frame["level"].dropna().iloc[0]
+    if value is None:
+        return list(DEFAULT_LEVELS)
+    levels = sorted({int(v) for v in np.atleast_1d(value)})
+    if any(not 0 < lv < 100 for lv in levels):
+        raise ValueError(f"levels must lie in (0, 100), got {levels}")
+    return levels
+
+
+def _whatif_rows(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The future price rows of a what-if request, or None."""
+    if not {DS, SELL_PRICE} <= set(frame.columns):
+        return None
+    rows = frame.dropna(subset=[DS, SELL_PRICE])
+    if rows.empty:
+        return None
+    rows = rows[[UNIQUE_ID, DS, SELL_PRICE]].assign(**{DS: pd.to_datetime(rows[DS])})
+    return rows.drop_duplicates(KEYS, keep="last")
+
+
+def _future_prices(forecaster: EnsembleForecaster, h: int, whatif) -> pd.DataFrame | None:
+    """Future exogenous rows of the price-sensitive members with the what-if prices applied."""
+    from ml.models._exogenous import future_exogenous
+
+    movers = [m for m in forecaster.members if price_sensitive(m)]
+    if whatif is None or not movers:
+        return None
+    future = future_exogenous(movers[0].history_, h, None)
+    merged = future.merge(whatif, on=KEYS, how="left", suffixes=("", "_new"))
+    merged[SELL_PRICE] = merged[f"{SELL_PRICE}_new"].fillna(merged[SELL_PRICE])
+    return merged.drop(columns=f"{SELL_PRICE}_new")
+
+
+def _logged_run_id(folder: Path) -> str:
+    """The id of the run that logged the model (kept next to the artifact), or 'unknown'."""
+    info = folder / RUN_FILE
+    return json.loads(info.read_text()).get("run_id", "unknown") if info.exists() else "unknown"
+
+
+# -- logging -------------------------------------------------------------------------------
+def input_example(series: Sequence[str]) -> pd.DataFrame:
+    """A small request: two series ids (the what-if columns ``ds, sell_price`` are optional)."""
+    return pd.DataFrame({UNIQUE_ID: [str(s) for s in list(series)[:2]]})
+
+
+def model_signature(forecaster: EnsembleForecaster, example: pd.DataFrame):
+    """Signature from the example and a forecast of it; what-if columns are optional."""
+    levels = list(DEFAULT_LEVELS)
+    forecasts = forecaster.member_forecasts(2)
+    forecasts = forecasts[forecasts[UNIQUE_ID].isin(example[UNIQUE_ID])]
+    output = forecaster.combine(forecasts, levels).assign(**{MODEL_VERSION: "1"})
+    params = {"h": DEFAULT_H, "level": levels}
+    signature = infer_signature(example, output, params=params)
+    signature.inputs = Schema([
+        ColSpec("string", UNIQUE_ID),
+        ColSpec("datetime", DS, required=False),
+        ColSpec("double", SELL_PRICE, required=False),
+    ])
+    return signature
+
+
+def pip_requirements() -> list[str]:
+    """Pinned requirements of the environment that logged the model (those installed)."""
+    pins = []
+    for name in REQUIREMENTS:
+        try:
+            pins.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return pins
+
+
+def log_demand_forecaster(
+    models: Sequence[Forecaster],
+    ensemble: Ensemble,
+    history_tail: pd.DataFrame,
+    name: str = "demand_forecaster",
+    registered_model_name: str | None = None,
+    max_horizon: int = DEFAULT_H,
+    metadata_tags: Mapping[str, str] | None = None,
+):
+    """Log the ensemble as a pyfunc in the ACTIVE run; returns MLflow's ``ModelInfo``.
+
+    ``models`` are the fitted families (members the weights do not know are dropped),
+    ``ensemble`` their learned weights and interval calibration, ``history_tail`` the recent
+    history the models were fitted on (the interval scale). Code is not bundled: loading
+    needs this project installed.
+    """
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("log_demand_forecaster needs an active MLflow run")
+    known = set(ensemble.weights.members)
+    members = [m for m in models if m.alias in known]
+    forecaster = EnsembleForecaster.from_fitted(members, ensemble, history_tail)
+    example = input_example(forecaster.history_tail_[UNIQUE_ID].unique())
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / FORECASTER_ARTIFACT
+        folder.mkdir()
+        with open(folder / FORECASTER_FILE, "wb") as handle:
+            cloudpickle.dump(forecaster, handle)
+        (folder / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}))
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=DemandForecasterModel(max_horizon),
+            artifacts={FORECASTER_ARTIFACT: str(folder)},
+            signature=model_signature(forecaster, example),
+            input_example=example,
+            pip_requirements=pip_requirements(),
+            registered_model_name=registered_model_name,
+            metadata=dict(metadata_tags or {}),
+            model_config={MODEL_VERSION: ""},  # load_model(model_config=...) fills it in
+        )
