@@ -12,7 +12,7 @@ from assets.features.checks import (
     online_version_matches_code,
 )
 from assets.ingestion.assets import lake_tables, sales_history
-from assets.models.assets import MODEL_ASSETS
+from assets.models.assets import MODEL_ASSETS, MODEL_CHECKS
 from assets.validation.checks import sales_history_contract, sales_history_quality
 from orchestration.jobs import data_job, ingestion_job, training_job
 from orchestration.resources import build_resources
@@ -31,6 +31,7 @@ def build_definitions(settings=None) -> dg.Definitions:
             no_future_leakage,
             features_version_matches_code,
             online_version_matches_code,
+            *MODEL_CHECKS,
         ],
         jobs=[ingestion_job, data_job, training_job],
         sensors=[landing_zone_sensor],

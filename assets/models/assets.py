@@ -38,8 +38,12 @@ def _model_asset(family: str) -> dg.AssetsDefinition:
         tags = {"dagster/run_id": context.run_id, "retailiq/family": family}
         with tracked_run(tracking, f"{family}_model", tags) as run:
             start = time.perf_counter()
-            result = train_family(family, sales_history, spec, parallel.n_workers,
-                                  parallel.dask_scheduler_address)
+            try:
+                result = train_family(family, sales_history, spec, parallel.n_workers,
+                                      parallel.dask_scheduler_address)
+            except Exception as error:  # one family failing must not stop the others
+                context.log.exception("%s failed: the ensemble will drop it", family)
+                return dg.Output(pd.DataFrame(), metadata=_failed_metadata(error, run.info.run_id))
             log_training(result, spec, sales_history)
         context.log.info("%s trained in %.1fs", family, time.perf_counter() - start)
         return dg.Output(result.cv, metadata=_metadata(result, run.info.run_id, tracking))
@@ -47,10 +51,16 @@ def _model_asset(family: str) -> dg.AssetsDefinition:
     return _asset
 
 
+def _failed_metadata(error: Exception, run_id: str) -> dict:
+    return {"status": "failed", "error": f"{type(error).__name__}: {error}"[:2000],
+            "mlflow_run_id": run_id}
+
+
 def _metadata(result, run_id: str, tracking) -> dict:
     summary = result.evaluation.summary()
     failed = sorted(result.failed_series)
     return {
+        "status": "trained",
         "mlflow_run_id": run_id,
         "mlflow_run": dg.MetadataValue.url(run_url(tracking, run_id)),
         "models": dg.MetadataValue.json(result.aliases),
@@ -66,9 +76,26 @@ def _metadata(result, run_id: str, tracking) -> dict:
     }
 
 
+def _trained_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=asset, name="family_trained", blocking=False)
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        """The family produced backtest forecasts (a failed family is dropped from the ensemble)."""
+        event = context.instance.get_latest_materialization_event(asset.key)
+        metadata = event.asset_materialization.metadata if event else {}
+        status = metadata["status"].value if "status" in metadata else "missing"
+        return dg.AssetCheckResult(
+            passed=status == "trained",
+            metadata={"status": status,
+                      "error": metadata["error"].value if "error" in metadata else "none"},
+        )
+
+    return _check
+
+
 baseline_model = _model_asset("baseline")
 arima_model = _model_asset("arima")
 prophet_model = _model_asset("prophet")
 xgboost_model = _model_asset("xgboost")
 lstm_model = _model_asset("lstm")
 MODEL_ASSETS = [baseline_model, arima_model, prophet_model, xgboost_model, lstm_model]
+MODEL_CHECKS = [_trained_check(asset) for asset in MODEL_ASSETS]

@@ -66,3 +66,24 @@ def test_fitted_models_are_logged_and_reload(trained, tmp_path):
     (model,) = joblib.load(f"{path}/models.joblib")
     forecast = model.predict(7, level=[80])
     assert forecast["unique_id"].nunique() == 16
+
+
+def test_a_family_that_fails_outputs_nothing_and_its_check_fails(trained, monkeypatch):
+    from assets.models.assets import MODEL_CHECKS, lstm_model
+    from ml import training
+
+    def broken(**_):
+        raise RuntimeError("simulated out-of-memory")
+
+    monkeypatch.setitem(training.FAMILIES, "lstm", broken)
+    _, resources = trained
+    check = next(c for c in MODEL_CHECKS if lstm_model.key in {k.asset_key for k in c.check_keys})
+    result = dg.materialize(
+        [lake_tables, sales_history, lstm_model, check], resources=resources,
+        instance=dg.DagsterInstance.ephemeral(), selection=[lstm_model.key],
+    )
+    assert result.success  # the run goes on: the ensemble drops the family
+    assert result.output_for_node("lstm_model").empty
+    assert "simulated out-of-memory" in _metadata(result, "lstm_model")["error"]
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed
