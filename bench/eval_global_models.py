@@ -3,11 +3,11 @@
 For each M5 shape (``long``: 252 series x 1,913 days; ``short``: 3,049 CA_1 items x 116 days)
 the last 28 days of every series are held out; XGBoost and LSTM are fitted on the rest and
 forecast those 28 days with the known future prices and calendar (``X_df``), as the M5
-competition allowed. Seasonal naive (``y[t-7]``) is the baseline.
+competition allowed. Seasonal naive (``y[t-7]``, ``ml.models.seasonal_naive``) is the baseline.
 
-Metrics over the held-out days: mean RMSSE over series (scale: mean squared day-to-day change
-from each series' first sale, the M5 convention), WAPE, and the share of actuals inside the
-80% / 95% intervals.
+Metrics over the held-out days come from ``ml.metrics.evaluate_forecasts``: mean RMSSE over
+series (scale: mean squared day-to-day change from each series' first sale, the M5
+convention), pooled WAPE, and the share of actuals inside the 80% / 95% intervals.
 
     .venv/bin/python bench/eval_global_models.py [--shapes long short] [--families xgboost lstm]
 
@@ -22,13 +22,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ml.data.m5 import load_m5_sales_history
+from ml.metrics import evaluate_forecasts
+from ml.models.base import Forecaster
 from ml.models.lstm import LSTMForecaster
+from ml.models.seasonal_naive import SeasonalNaive
 from ml.models.xgboost import XGBoostForecaster
-from ml.schema import DS, UNIQUE_ID, Y, forecast_column
+from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
 
 logger = logging.getLogger("bench.eval_global_models")
 
@@ -36,7 +38,7 @@ RESULTS = Path(__file__).parent / "results" / "global_models.md"
 DEFAULT_M5_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "m5"
 H = 28
 LEVELS = [80, 95]
-SEASONAL_NAIVE = "SeasonalNaive"
+METRICS = ["rmsse", "wape", "coverage_80", "coverage_95"]
 RESULTS_HEADER = (
     "## Global models on M5, last 28 days held out\n\n"
     "`.venv/bin/python bench/eval_global_models.py` -- RMSSE is the mean over series; "
@@ -51,45 +53,7 @@ def holdout_split(df: pd.DataFrame, h: int = H) -> tuple[pd.DataFrame, pd.DataFr
     return df[~held_out].reset_index(drop=True), df[held_out].reset_index(drop=True)
 
 
-def seasonal_naive(train: pd.DataFrame, h: int = H, season: int = 7) -> pd.DataFrame:
-    """``y[T+j] = y[T+j-season*ceil(j/season)]``: last week repeated (point forecast only)."""
-    last = train.groupby(UNIQUE_ID, sort=True).tail(season)
-    week = last[Y].to_numpy().reshape(-1, season)
-    steps = np.arange(h)
-    ends = train.groupby(UNIQUE_ID, sort=True)[DS].max()
-    return pd.DataFrame(
-        {
-            UNIQUE_ID: np.repeat(ends.index.to_numpy(), h),
-            DS: np.repeat(ends.to_numpy(), h) + np.tile(pd.to_timedelta(steps + 1, "D"), len(ends)),
-            SEASONAL_NAIVE: week[:, steps % season].ravel(),
-        }
-    )
-
-
-def rmsse_scale(train: pd.DataFrame) -> pd.Series:
-    """Mean squared one-day change of each series from its first non-zero sale (M5)."""
-    started = train[train.groupby(UNIQUE_ID, sort=False)[Y].cumsum() > 0]
-    changes = started.groupby(UNIQUE_ID, sort=True)[Y].diff() ** 2
-    return changes.groupby(started[UNIQUE_ID], sort=True).mean()
-
-
-def scores(train: pd.DataFrame, scored: pd.DataFrame, alias: str) -> dict[str, float]:
-    """Mean RMSSE, WAPE and interval coverage of ``alias`` on the held-out rows in ``scored``."""
-    error = scored[Y] - scored[alias]
-    mse = (error**2).groupby(scored[UNIQUE_ID], sort=True).mean()
-    rmsse = np.sqrt(mse / rmsse_scale(train).reindex(mse.index))
-    out = {
-        "rmsse": float(rmsse[np.isfinite(rmsse)].mean()),
-        "wape": float(error.abs().sum() / scored[Y].abs().sum()),
-    }
-    for level in LEVELS:
-        lo, hi = forecast_column(alias, "lo", level), forecast_column(alias, "hi", level)
-        inside = (scored[Y] >= scored[lo]) & (scored[Y] <= scored[hi]) if lo in scored else None
-        out[f"coverage_{level}"] = float(inside.mean()) if inside is not None else float("nan")
-    return out
-
-
-def families(args: argparse.Namespace) -> dict[str, Callable[[], object]]:
+def families(args: argparse.Namespace) -> dict[str, Callable[[], Forecaster]]:
     """Model factories by name, with the bench's thread settings."""
     return {
         "xgboost": lambda: XGBoostForecaster(n_jobs=args.n_jobs),
@@ -98,32 +62,32 @@ def families(args: argparse.Namespace) -> dict[str, Callable[[], object]]:
 
 
 def evaluate_shape(shape: str, args: argparse.Namespace) -> list[dict]:
-    """Fit, forecast and score every requested family (and seasonal naive) on one shape."""
+    """Fit, forecast and score seasonal naive and every requested family on one shape."""
     train, test = holdout_split(load_m5_sales_history(args.m5_dir, shape))
     future = test.drop(columns=[Y])
-    started = time.perf_counter()
-    baseline = seasonal_naive(train)
-    rows = [_row(shape, SEASONAL_NAIVE, train, test, baseline, time.perf_counter() - started, 0)]
+    cutoffs = train.groupby(UNIQUE_ID, sort=True)[DS].max()
+    scored = test[[UNIQUE_ID, DS, Y]].assign(**{CUTOFF: test[UNIQUE_ID].map(cutoffs)})
     factories = families(args)
-    for name in args.families:
-        model = factories[name]()
+    models = [SeasonalNaive(), *(factories[name]() for name in args.families)]
+    timings = {}
+    for model in models:
         started = time.perf_counter()
         model.fit(train)
         fit_s = time.perf_counter() - started
         forecast = model.predict(H, X_df=future, level=LEVELS)
-        total = time.perf_counter() - started
-        rows.append(_row(shape, model.alias, train, test, forecast, total, fit_s))
-        logger.info("%s %s: %s", shape, model.alias, rows[-1])
-    return rows
+        timings[model.alias] = (fit_s, time.perf_counter() - started)
+        scored = scored.merge(forecast, on=[UNIQUE_ID, DS], how="left", validate="one_to_one")
+        logger.info("%s %s: fit %.1fs", shape, model.alias, fit_s)
+    summary = evaluate_forecasts(scored, train, list(timings), LEVELS).summary()
+    return [_row(shape, alias, summary.loc[alias], train, *timings[alias]) for alias in timings]
 
 
-def _row(shape, alias, train, test, forecast, wall_s: float, fit_s: float) -> dict:
-    scored = test.merge(forecast, on=[UNIQUE_ID, DS], how="left", validate="one_to_one")
+def _row(shape: str, alias: str, metrics: pd.Series, train, fit_s: float, wall_s: float) -> dict:
     return {
         "shape": shape,
         "model": alias,
         "series": train[UNIQUE_ID].nunique(),
-        **scores(train, scored, alias),
+        **{name: float(metrics[name]) for name in METRICS},
         "fit_s": fit_s,
         "wall_s": wall_s,
     }
@@ -145,7 +109,7 @@ def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--m5-dir", type=Path, default=DEFAULT_M5_DIR)
     parser.add_argument("--shapes", nargs="+", default=["long", "short"])
-    parser.add_argument("--families", nargs="+", default=["xgboost", "lstm"])
+    parser.add_argument("--families", nargs="*", default=["xgboost", "lstm"])
     parser.add_argument("--n-jobs", type=int, default=2, help="XGBoost threads")
     parser.add_argument("--lstm-threads", type=int, default=1, help="torch threads")
     parser.add_argument("--no-write", dest="write", action="store_false", help=f"skip {RESULTS}")

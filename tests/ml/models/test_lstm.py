@@ -176,3 +176,26 @@ def test_bare_frame_without_covariates(history: pd.DataFrame) -> None:
     forecast = model.predict(H, level=[80])
     assert model.codes_.shape == (5, 0)
     assert len(forecast) == 5 * H and (forecast["LSTM"] >= 0).all()
+
+
+@pytest.mark.slow
+@pytest.mark.m5
+def test_beats_seasonal_naive_on_real_m5_items(m5_dir) -> None:
+    """CA_1 FOODS_1 (216 items, 88 training days, last 28 held out), a small budget."""
+    from ml.data.m5 import load_m5_sales_history
+    from ml.metrics import evaluate_forecasts
+    from ml.models.seasonal_naive import SeasonalNaive
+    from ml.schema import CUTOFF, DEPT_ID
+
+    history = load_m5_sales_history(m5_dir, "short")
+    history = history[history[DEPT_ID] == "FOODS_1"]
+    cutoff = history[DS].max() - pd.Timedelta(days=28)
+    train, test = history[history[DS] <= cutoff], history[history[DS] > cutoff]
+    scored = test[[UNIQUE_ID, DS, Y]].assign(**{CUTOFF: cutoff})
+    model = LSTMForecaster(epochs=2, samples_per_epoch=8000)
+    for forecaster in (SeasonalNaive(), model):
+        forecast = forecaster.fit(train).predict(28, X_df=test.drop(columns=[Y]), level=[95])
+        scored = scored.merge(forecast, on=[UNIQUE_ID, DS])
+    scores = evaluate_forecasts(scored, train, ["SeasonalNaive", "LSTM"], [95]).summary()
+    assert scores.loc["LSTM", "rmsse"] < 0.9 * scores.loc["SeasonalNaive", "rmsse"], scores
+    assert 0.85 <= scores.loc["LSTM", "coverage_95"] <= 1.0, scores

@@ -176,3 +176,31 @@ def test_bare_frame_without_covariates(history: pd.DataFrame) -> None:
     forecast = XGBoostForecaster(**SMALL).fit(bare).predict(H, level=[80])
     assert len(forecast) == 6 * H
     assert (forecast["XGBoost-hi-80"] >= forecast["XGBoost"]).all()
+
+
+def m5_holdout_scores(m5_dir, model) -> pd.Series:
+    """Mean RMSSE and 95% coverage of ``model`` and seasonal naive on the CA_1 FOODS_1 items
+    (216 series, 88 training days, the last 28 days held out)."""
+    from ml.data.m5 import load_m5_sales_history
+    from ml.metrics import evaluate_forecasts
+    from ml.models.seasonal_naive import SeasonalNaive
+    from ml.schema import CUTOFF
+
+    history = load_m5_sales_history(m5_dir, "short")
+    history = history[history[DEPT_ID] == "FOODS_1"]
+    cutoff = history[DS].max() - pd.Timedelta(days=28)
+    train, test = history[history[DS] <= cutoff], history[history[DS] > cutoff]
+    scored = test[[UNIQUE_ID, DS, Y]].assign(**{CUTOFF: cutoff})
+    for forecaster in (SeasonalNaive(), model):
+        forecast = forecaster.fit(train).predict(28, X_df=test.drop(columns=[Y]), level=[95])
+        scored = scored.merge(forecast, on=[UNIQUE_ID, DS])
+    summary = evaluate_forecasts(scored, train, ["SeasonalNaive", model.alias], [95]).summary()
+    return summary[["rmsse", "coverage_95"]]
+
+
+@pytest.mark.slow
+@pytest.mark.m5
+def test_beats_seasonal_naive_on_real_m5_items(m5_dir) -> None:
+    scores = m5_holdout_scores(m5_dir, XGBoostForecaster(n_estimators=100, max_depth=6))
+    assert scores.loc["XGBoost", "rmsse"] < 0.9 * scores.loc["SeasonalNaive", "rmsse"], scores
+    assert 0.85 <= scores.loc["XGBoost", "coverage_95"] <= 1.0, scores
