@@ -22,7 +22,7 @@ where a family has no forecast for a row (a failed series) that row renormalises
 others. :func:`compare_schemes` scores every scheme honestly -- weights learned on earlier
 windows (only on actuals dated up to the scored window's cutoff), scored on later ones -- and
 :mod:`ml.ensemble_intervals` calibrates the ensemble's intervals on its own residuals.
-:func:`leaderboard` puts every model on the same windows side by side.
+:mod:`ml.ensemble_evaluation` puts every model on the same windows side by side.
 """
 
 from __future__ import annotations
@@ -354,49 +354,3 @@ def build_ensemble(
     backtest = cv.assign(**{ENSEMBLE: combine(cv, weights)})
     calibration = ResidualCalibration.from_backtest(backtest, ENSEMBLE, history)
     return Ensemble(weights, calibration)
-
-
-# -- leaderboard ------------------------------------------------------------------------------
-LEADERBOARD_METRICS = ["rmsse", "mase", "wape", "bias", "coverage_80", "coverage_95"]
-MODEL = "model"
-
-
-def leaderboard(
-    frame: pd.DataFrame,
-    history: pd.DataFrame,
-    models: Sequence[str],
-    levels: Sequence[int] = (80, 95),
-    champion: dict[str, float] | None = None,
-    champion_name: str = "champion",
-) -> pd.DataFrame:
-    """Every model scored on the same rows: ``model`` plus :data:`LEADERBOARD_METRICS`.
-
-    ``champion`` (metrics of the current champion on the same windows) adds a row; models
-    without intervals show NaN coverage. Sorted by mean RMSSE.
-    """
-    present = [m for m in models if m in frame.columns and frame[m].notna().any()]
-    metrics = [*LEADERBOARD_METRICS[:4], *[f"coverage_{lv}" for lv in levels]]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        summary = evaluate_forecasts(frame, history, present, levels).summary()
-    board = summary.reindex(columns=metrics).rename_axis(MODEL).reset_index()
-    if champion:
-        row = {MODEL: champion_name, **{k: champion.get(k, np.nan) for k in metrics}}
-        board = pd.concat([board, pd.DataFrame([row])], ignore_index=True)
-    return board.sort_values("rmsse", kind="stable").reset_index(drop=True)
-
-
-def leaderboard_figure(board: pd.DataFrame, baseline: str = "SeasonalNaive"):
-    """Horizontal bars of mean RMSSE and WAPE per model (the baseline marked)."""
-    from ml.plots import plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 0.45 * len(board) + 1.5), sharey=True)
-    ordered = board.iloc[::-1]
-    for ax, metric in zip(axes, ("rmsse", "wape"), strict=True):
-        colours = ["tab:orange" if m == ENSEMBLE else "tab:blue" for m in ordered[MODEL]]
-        ax.barh(ordered[MODEL], ordered[metric], color=colours)
-        if baseline in set(board[MODEL]):
-            ax.axvline(board.set_index(MODEL).loc[baseline, metric], color="0.3", ls="--", lw=1)
-        ax.set_xlabel(f"mean {metric.upper()}" if metric == "rmsse" else "pooled WAPE")
-    fig.tight_layout()
-    return fig

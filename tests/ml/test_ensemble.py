@@ -16,8 +16,6 @@ from ml.ensemble import (
     compare_schemes,
     fixed_weights,
     intermittency_class,
-    leaderboard,
-    leaderboard_figure,
     learn_weights,
     nnls_solution,
 )
@@ -195,19 +193,3 @@ def test_calibration_widens_with_the_level_and_reuses_the_last_step():
     lower, upper = calibration.bounds(np.array([5.0, 5.0]), np.array([2, 9]),
                                       np.array([1.0, 1.0]), 80)
     assert lower[0] == lower[1] and upper[0] == pytest.approx(5 + hi80[1])
-
-
-def test_leaderboard_ranks_models_and_adds_the_champion(history):
-    cv = _backtest(history, {"ARIMA": 3.0, "XGBoost": 0.5, "SeasonalNaive": 5.0})
-    ensemble = build_ensemble(cv, history, ["ARIMA", "XGBoost"], scheme="nnls")
-    scored = ensemble.apply(cv, history, levels=[80, 95])
-    board = leaderboard(scored, history, ["ARIMA", "XGBoost", ENSEMBLE, "SeasonalNaive"],
-                        champion={"rmsse": 0.01, "wape": 0.5})
-    assert list(board.columns) == ["model", "rmsse", "mase", "wape", "bias", "coverage_80",
-                                   "coverage_95"]
-    assert board["model"].iloc[0] == "champion"
-    assert board["model"].iloc[-1] == "SeasonalNaive"
-    assert board.set_index("model").loc[ENSEMBLE, "coverage_80"] > 0.5
-    assert np.isnan(board.set_index("model").loc["ARIMA", "coverage_80"])
-    figure = leaderboard_figure(board)
-    assert len(figure.axes) == 2
