@@ -12,10 +12,13 @@ and category embeddings and the log of the series' scale let one network serve e
   values (``loss="mse"`` is the alternative).
 * **Short series**: windows reaching before a series' first day are left-padded with zeros and
   a mask channel marks the padding.
-* **Determinism**: training runs under ``torch.manual_seed(seed)``, deterministic algorithms
-  and a fixed thread count, restored afterwards; window sampling uses a seeded NumPy generator.
-  ``max_train_seconds`` is a safety stop checked between epochs -- when it triggers, the number
-  of epochs (and so the result) depends on the machine's speed; it is logged.
+* **Budget**: ``epochs`` x ``samples_per_epoch`` random windows (default 4 x 40,000, a few
+  minutes on one core for either M5 shape). ``max_train_seconds`` is a safety stop checked
+  between epochs -- when it triggers, the number of epochs (and so the result) depends on the
+  machine's speed; it is logged.
+* **Determinism**: training runs under ``torch.manual_seed(seed)``, deterministic algorithms,
+  a fixed thread count (``n_threads``, one by default) and PyTorch's native kernels (oneDNN
+  off), all restored afterwards; window sampling uses a seeded NumPy generator.
 * **Intervals**: the network is trained on targets that end ``calibration_horizon`` days before
   the end of the history, forecasts those days, and its scaled errors calibrate split-conformal
   intervals (``ml.models._conformal``). The same weights then forecast from the last day.
@@ -200,15 +203,11 @@ class LSTMForecaster(Forecaster):
                 " lower horizon or min_observed"
             )
         net = _network(torch, self._network_shape())
-        return self._fit_epochs(torch, net, end, self.epochs, self.learning_rate, self.seed)
-
-    def _fit_epochs(self, torch, net, end: int, epochs: int, lr: float, seed: int):
-        """Train ``net`` for ``epochs`` on random windows before ``end`` (one-cycle schedule)."""
-        steps = epochs * math.ceil(self.samples_per_epoch / self.batch_size)
-        optimiser = torch.optim.Adam(net.parameters(), lr=lr)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, lr, steps)
-        rng, started = np.random.default_rng(seed), time.monotonic()
-        for epoch in range(epochs):
+        steps = self.epochs * math.ceil(self.samples_per_epoch / self.batch_size)
+        optimiser = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, self.learning_rate, steps)
+        rng, started = np.random.default_rng(self.seed), time.monotonic()
+        for epoch in range(self.epochs):
             loss = self._epoch(torch, net, optimiser, schedule, *self._sample(rng, end))
             logger.info("%s epoch %d: loss %.4f", self.alias, epoch + 1, loss)
             if self.max_train_seconds and time.monotonic() - started > self.max_train_seconds:
