@@ -106,13 +106,17 @@ class XGBoostForecaster(Forecaster):
         self.scale_ = _tail_scale(df)
 
     def _calibrate(self, df: pd.DataFrame) -> tuple[ConformalCalibrator | None, object]:
-        """Fit without each series' last days, score the errors there (None if too short)."""
+        """Fit without the last days of the series long enough to spare them, and score the
+        errors there (None when no series is)."""
         horizon = self.calibration_horizon
-        position = df.groupby(UNIQUE_ID, sort=False).cumcount(ascending=False)
-        held_out = position < horizon
-        if horizon < 1 or (~held_out).groupby(df[UNIQUE_ID]).sum().min() < 2 * horizon:
+        if horizon < 1:
+            return None, None
+        lengths = df.groupby(UNIQUE_ID, sort=False)[DS].transform("size")
+        df = df[lengths >= 3 * horizon]
+        if df.empty:
             logger.warning("%s: history too short to calibrate intervals", self.alias)
             return None, None
+        held_out = df.groupby(UNIQUE_ID, sort=False).cumcount(ascending=False) < horizon
         train, test = df[~held_out], df[held_out]
         model = self._train(train)
         future = test.drop(columns=[Y])

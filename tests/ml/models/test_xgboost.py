@@ -204,3 +204,15 @@ def test_beats_seasonal_naive_on_real_m5_items(m5_dir) -> None:
     scores = m5_holdout_scores(m5_dir, XGBoostForecaster(n_estimators=100, max_depth=6))
     assert scores.loc["XGBoost", "rmsse"] < 0.9 * scores.loc["SeasonalNaive", "rmsse"], scores
     assert 0.85 <= scores.loc["XGBoost", "coverage_95"] <= 1.0, scores
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_a_newcomer_series_does_not_stop_calibration(history, refit: bool) -> None:
+    """Series too short to spare calibration days are left out of calibration only."""
+    newcomer = history[history[UNIQUE_ID] == history[UNIQUE_ID].iloc[0]].tail(10)
+    newcomer = newcomer.assign(**{UNIQUE_ID: "S_0__NEW", ITEM_ID: "NEW"})
+    model = XGBoostForecaster(**SMALL, refit_after_calibration=refit)
+    forecast = model.fit(pd.concat([history, newcomer])).predict(H, level=[80])
+    assert model.calibrator_ is not None and model.calibrator_.scores.shape == (6, H)
+    new = forecast[forecast[UNIQUE_ID] == "S_0__NEW"]
+    assert len(new) == H and (new["XGBoost-hi-80"] > new["XGBoost-lo-80"]).all()
