@@ -1,0 +1,203 @@
+"""The demand_forecaster pyfunc: ensemble forecasts, refresh, what-if, MLflow round trip."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.backtest import cross_validation
+from ml.ensemble import ENSEMBLE, Ensemble, EnsembleWeights, combine
+from ml.ensemble_intervals import ResidualCalibration
+from ml.models.moving_average import MovingAverage
+from ml.models.seasonal_naive import SeasonalNaive
+from ml.models.xgboost import XGBoostForecaster
+from ml.pyfunc import (
+    MODEL_VERSION,
+    DemandForecasterModel,
+    EnsembleForecaster,
+    log_demand_forecaster,
+)
+from ml.registry import CHAMPION, load_version, promote, register_version
+from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
+from ml.tracking import TrackingConfig, tracked_run
+
+H = 7
+WEIGHTS = {"SeasonalNaive": 0.3, "MovingAverage": 0.2, "XGBoost": 0.5}
+
+
+def _history(n_series: int = 5, n_days: int = 150, seed: int = 0) -> pd.DataFrame:
+    """Poisson sales with a weekly pattern that fall steeply when the price rises."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=n_days, freq="D")
+    frames = []
+    for i in range(n_series):
+        level = rng.choice([0.8, 1.0, 1.25], size=n_days // 14 + 1).repeat(14)[:n_days]
+        mean = (6.0 + 3 * i) * (1.0 + 0.4 * (dates.dayofweek >= 5)) * level**-2.0
+        frames.append(pd.DataFrame({UNIQUE_ID: f"S_1__ITEM_{i}", DS: dates,
+                                    Y: rng.poisson(mean).astype(float),
+                                    SELL_PRICE: (2.0 + i) * level}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _members():
+    xgb = XGBoostForecaster(lags=(1, 7), rolling_lags=(1,), rolling_windows=(7,),
+                            n_estimators=30, max_depth=3, calibration_horizon=H)
+    return [SeasonalNaive(), MovingAverage(), xgb]
+
+
+@pytest.fixture(scope="module")
+def history():
+    return _history()
+
+
+@pytest.fixture(scope="module")
+def forecaster(history):
+    """Members fitted on the history; weights by hand, intervals from a naive backtest."""
+    cv = cross_validation(SeasonalNaive(), history, H, n_windows=4, step_size=H)
+    cv = cv.merge(cross_validation(MovingAverage(), history, H, n_windows=4, step_size=H)
+                  .drop(columns=[Y]), on=[UNIQUE_ID, DS, CUTOFF])
+    weights = EnsembleWeights("test", pd.Series({"SeasonalNaive": 0.5, "MovingAverage": 0.5}))
+    cv[ENSEMBLE] = combine(cv, weights)
+    calibration = ResidualCalibration.from_backtest(cv, ENSEMBLE, history)
+    ensemble = Ensemble(EnsembleWeights("test", pd.Series(WEIGHTS)), calibration)
+    members = [m.fit(history) for m in _members()]
+    return EnsembleForecaster.from_fitted(members, ensemble, history)
+
+
+def test_ensemble_forecast_is_the_weighted_member_forecast(forecaster):
+    out = forecaster.predict(H, level=[80, 95])
+    members = forecaster.member_forecasts(H)
+    expected = sum(WEIGHTS[m] * members[m] for m in WEIGHTS)
+    assert out[ENSEMBLE].to_numpy() == pytest.approx(expected.to_numpy())
+    lo80, hi80 = out[forecast_column(ENSEMBLE, "lo", 80)], out[forecast_column(ENSEMBLE, "hi", 80)]
+    lo95, hi95 = out[forecast_column(ENSEMBLE, "lo", 95)], out[forecast_column(ENSEMBLE, "hi", 95)]
+    assert (lo95 <= lo80).all() and (lo80 <= out[ENSEMBLE]).all()
+    assert (out[ENSEMBLE] <= hi80).all() and (hi80 <= hi95).all() and (hi95 > lo95).any()
+    assert len(out) == 5 * H
+
+
+def test_update_reanchors_without_retraining(history):
+    older = history[history[DS] <= history[DS].max() - pd.Timedelta(days=H)]
+    members = [SeasonalNaive().fit(older), MovingAverage().fit(older)]
+    weights = EnsembleWeights("test", pd.Series({"SeasonalNaive": 0.5, "MovingAverage": 0.5}))
+    model = EnsembleForecaster.from_fitted(members, Ensemble(weights), older)
+    assert model.predict(H)[DS].min() == older[DS].max() + pd.Timedelta(days=1)
+    model.update(history)
+    out = model.predict(H)
+    assert out[DS].min() == history[DS].max() + pd.Timedelta(days=1)
+    expected = 0.5 * SeasonalNaive().fit(history).predict(H)["SeasonalNaive"]
+    expected += 0.5 * MovingAverage().fit(history).predict(H)["MovingAverage"]
+    assert out[ENSEMBLE].to_numpy() == pytest.approx(expected.to_numpy())
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    """A file-based tracking store and registry in a temporary folder."""
+    folder = tmp_path_factory.mktemp("mlflow")
+    config = TrackingConfig(f"sqlite:///{folder}/mlflow.db", "pyfunc-test",
+                            str(folder / "artifacts"))
+    previous = mlflow.get_tracking_uri()
+    yield config
+    mlflow.set_tracking_uri(previous)
+
+
+@pytest.fixture(scope="module")
+def champion(registry, forecaster, history):
+    with tracked_run(registry, "ensemble") as run:
+        info = log_demand_forecaster(forecaster.members, forecaster.ensemble, history)
+    client = registry.client()
+    version = register_version(client, info.model_uri, {"code_version": "x"},
+                               run_id=run.info.run_id, model_id=info.model_id)
+    promote(client, "demand_forecaster", version.version)
+    return info, version
+
+
+@pytest.mark.slow
+def test_round_trip_by_alias_gives_the_direct_forecast(registry, champion, forecaster):
+    info, version = champion
+    loaded = load_version(registry.client(), "demand_forecaster", CHAMPION)
+    ids = ["S_1__ITEM_0", "S_1__ITEM_3"]
+    out = loaded.predict(pd.DataFrame({UNIQUE_ID: ids}), params={"h": H, "level": [80]})
+    direct = forecaster.predict(H, level=[80])
+    direct = direct[direct[UNIQUE_ID].isin(ids)].reset_index(drop=True)
+    columns = [ENSEMBLE, forecast_column(ENSEMBLE, "lo", 80), forecast_column(ENSEMBLE, "hi", 80)]
+    pd.testing.assert_frame_equal(out[[UNIQUE_ID, DS, *columns]], direct[[UNIQUE_ID, DS, *columns]],
+                                  check_dtype=False)
+    assert set(out[MODEL_VERSION]) == {str(version.version)}
+    assert info.signature.params is not None
+    assert {p.name for p in info.signature.params} == {"h", "level"}
+    optional = {c.name for c in info.signature.inputs.inputs if not c.required}
+    assert optional == {DS, SELL_PRICE}
+
+
+@pytest.mark.slow
+def test_fresh_process_loads_the_champion_by_alias(registry, champion, forecaster, tmp_path):
+    target = tmp_path / "out.json"
+    code = (
+        "import sys, mlflow.pyfunc, pandas as pd\n"
+        "m = mlflow.pyfunc.load_model('models:/demand_forecaster@champion')\n"
+        "out = m.predict(pd.DataFrame({'unique_id': ['*']}), params={'h': 5, 'level': [95]})\n"
+        "out.to_json(sys.argv[1], orient='records', date_format='iso')\n"
+    )
+    env = {"MLFLOW_TRACKING_URI": registry.tracking_uri, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", code, str(target)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = pd.DataFrame(json.loads(target.read_text()))
+    direct = forecaster.predict(5, level=[95])
+    assert len(out) == len(direct) == 5 * 5
+    assert out[ENSEMBLE].to_numpy() == pytest.approx(direct[ENSEMBLE].to_numpy())
+    assert out[forecast_column(ENSEMBLE, "hi", 95)].to_numpy() == pytest.approx(
+        direct[forecast_column(ENSEMBLE, "hi", 95)].to_numpy())
+
+
+class _Context:
+    def __init__(self, folder, config=None):
+        self.artifacts = {"forecaster": str(folder)}
+        self.model_config = config or {}
+
+
+@pytest.fixture(scope="module")
+def pyfunc_model(forecaster, tmp_path_factory):
+    """The python model loaded straight from an artifact folder (no MLflow store)."""
+    import cloudpickle
+
+    folder = tmp_path_factory.mktemp("artifact")
+    (folder / "forecaster.pkl").write_bytes(cloudpickle.dumps(forecaster))
+    model = DemandForecasterModel(max_horizon=14)
+    model.load_context(_Context(folder, {MODEL_VERSION: "7"}))
+    return model
+
+
+def test_whatif_price_moves_only_the_priced_series(pyfunc_model, history):
+    uid = "S_1__ITEM_2"
+    base = pyfunc_model.predict(None, pd.DataFrame({UNIQUE_ID: ["*"]}), {"h": H})
+    last = history[DS].max()
+    future = pd.DataFrame({UNIQUE_ID: uid, DS: pd.date_range(last, periods=H + 1)[1:],
+                           SELL_PRICE: 3 * history.loc[history[UNIQUE_ID] == uid,
+                                                       SELL_PRICE].iloc[-1]})
+    request = pd.concat([pd.DataFrame({UNIQUE_ID: ["*"]}), future], ignore_index=True)
+    whatif = pyfunc_model.predict(None, request, {"h": H})
+    changed = (whatif[ENSEMBLE] - base[ENSEMBLE]).abs().groupby(base[UNIQUE_ID]).max()
+    assert changed[uid] > 0.01
+    assert changed.drop(uid).max() == pytest.approx(0.0, abs=1e-9)
+    assert set(whatif[MODEL_VERSION]) == {"7"}
+
+
+def test_requests_slice_series_horizon_and_levels(pyfunc_model):
+    out = pyfunc_model.predict(None, pd.DataFrame({UNIQUE_ID: ["S_1__ITEM_1"], "h": [3]}),
+                               {"level": [50, 99]})
+    assert len(out) == 3 and set(out[UNIQUE_ID]) == {"S_1__ITEM_1"}
+    assert forecast_column(ENSEMBLE, "hi", 99) in out and forecast_column(ENSEMBLE, "lo", 50) in out
+    longer = pyfunc_model.predict(None, pd.DataFrame({UNIQUE_ID: ["S_1__ITEM_1"]}), {"h": 20})
+    assert len(longer) == 20
+    with pytest.raises(ValueError, match="unknown series"):
+        pyfunc_model.predict(None, pd.DataFrame({UNIQUE_ID: ["nope"]}), None)
+    with pytest.raises(ValueError, match="levels"):
+        pyfunc_model.predict(None, pd.DataFrame({UNIQUE_ID: ["*"]}), {"level": [100]})
