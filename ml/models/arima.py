@@ -52,12 +52,21 @@ def make_statsforecast_model(spec: dict) -> Any:
 
 
 def fit_series(y: np.ndarray, spec: dict) -> Any:
-    """Fit one series; convergence chatter from the optimiser is silenced."""
+    """Fit one series; convergence chatter from the optimiser is silenced.
+
+    On sparse series the CSS start of ``CSS-ML`` can diverge (every residual NaN); the fit is
+    then retried with exact maximum likelihood before the series is given up.
+    """
     if np.isnan(y).any():
         raise ValueError("series has missing values")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return make_statsforecast_model(spec).fit(y)
+        try:
+            return make_statsforecast_model(spec).fit(y)
+        except ValueError:
+            if spec["method"] == "ML":
+                raise
+            return make_statsforecast_model({**spec, "method": "ML"}).fit(y)
 
 
 def forecast_series(item: tuple, h: int, levels: list[int]) -> dict:

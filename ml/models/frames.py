@@ -50,19 +50,6 @@ def future_frame(last_ds: pd.Series, h: int, freq: str = "D") -> pd.DataFrame:
     )
 
 
-def horizon_step(frame: pd.DataFrame) -> np.ndarray:
-    """1-based position of each row inside its series (the forecast step for future frames)."""
-    return frame.groupby(UNIQUE_ID, sort=False).cumcount().to_numpy() + 1
-
-
-def forecast_columns(alias: str, levels: Sequence[int]) -> list[str]:
-    """Column order of a forecast: point, then ``lo``/``hi`` for each level."""
-    columns = [forecast_column(alias)]
-    for level in levels:
-        columns += [forecast_column(alias, "lo", level), forecast_column(alias, "hi", level)]
-    return columns
-
-
 def is_nonnegative(history: pd.DataFrame) -> bool:
     """True where every observed target is >= 0 (unit sales): forecasts are then clipped at 0."""
     return bool((history[Y].dropna() >= 0).all())

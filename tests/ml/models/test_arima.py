@@ -43,3 +43,13 @@ def test_update_reanchors_without_re_estimating():
 def test_unknown_search_is_rejected():
     with pytest.raises(ValueError, match="search"):
         ARIMA(search="exhaustive")
+
+
+def test_a_sparse_series_where_css_diverges_is_refitted_by_exact_likelihood():
+    # with this seed the CSS start of CSS-ML leaves every residual NaN (statsforecast raises)
+    y = np.random.default_rng(80).poisson(0.25, 88).astype(float)
+    frame = pd.DataFrame({UNIQUE_ID: "sparse", DS: pd.date_range("2024-01-01", periods=88), Y: y})
+    model = ARIMA(n_workers=1).fit(frame)
+    assert model.n_failed_ == 0
+    assert model.models_["sparse"].method == "ML"
+    assert model.predict(7)["ARIMA"].between(0, 2).all()
