@@ -109,3 +109,21 @@ def test_series_values_are_means_over_cutoffs(cv, train):
 def test_helpers(cv, train):
     assert model_columns(cv) == ["M"]
     assert trim_leading_zeros(train)[Y].tolist() == [1.0, 3.0, 2.0, 4.0, 2.0, 4.0]
+
+
+@pytest.mark.m5
+@pytest.mark.slow
+def test_seasonal_naive_on_m5_long_history_matches_the_reference_rmsse(m5_dir):
+    from ml.backtest import train_test_split
+    from ml.data.m5 import load_m5_sales_history
+    from ml.models.seasonal_naive import SeasonalNaive
+
+    train, test = train_test_split(load_m5_sales_history(m5_dir, "long"), h=28)
+    forecast = SeasonalNaive().fit(train).predict(28, level=[80, 95])
+    holdout = test[[UNIQUE_ID, DS, Y]].merge(forecast, on=[UNIQUE_ID, DS])
+    holdout[CUTOFF] = train[DS].max()
+    summary = evaluate_forecasts(holdout, train, levels=[80, 95]).summary()
+    # reference for this shape (issue 4): seasonal naive mean RMSSE about 0.99
+    assert summary.loc["SeasonalNaive", "rmsse"] == pytest.approx(0.993, abs=0.002)
+    assert 0.75 < summary.loc["SeasonalNaive", "coverage_80"] < 0.9
+    assert 0.9 < summary.loc["SeasonalNaive", "coverage_95"] < 0.99
