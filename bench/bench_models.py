@@ -324,15 +324,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     args = parse_args(argv)
-    start = time.perf_counter()
+    start, load_before = time.perf_counter(), os.getloadavg()[0]
     sections = [bench_shape(shape, args) for shape in args.shapes]
     header = [
         "## Forecasting models",
         "",
         "`.venv/bin/python bench/bench_models.py" + (" --quick" if args.quick else "") + "`"
-        f" (total {time.perf_counter() - start:.0f} s). RMSSE is scaled by the one-step naive "
-        "error from each series' first sale (M5); WAPE = sum|e| / sum(y); coverage = share of "
-        "actuals inside the interval.",
+        f" (total {time.perf_counter() - start:.0f} s on {os.cpu_count()} cores; 1-minute load "
+        f"average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end -- the "
+        "machine is shared, so timings and speed-ups are pessimistic when the load exceeds the "
+        "core count). RMSSE is scaled by the one-step naive error from each series' first sale "
+        "(M5); WAPE = sum|e| / sum(y); coverage = share of actuals inside the interval.",
         "",
     ]
     text = "\n".join(header + sections)
