@@ -129,16 +129,28 @@ class LSTMForecaster(Forecaster):
         self.static_vocab_ = static_vocabulary(df)
         self.ref_price_ = reference_prices(df)
         self.events_ = event_vocabulary(df)
+        self._anchor(df)
+        with _torch_settings(self.seed, self.n_threads):
+            cal = self._calibration_days()
+            self.net_ = self._train(self.panel_.y.shape[1] - cal)
+            self.calibrator_ = self._calibrate(cal) if cal else None
+
+    def _anchor(self, df: pd.DataFrame) -> None:
+        """Series, codes, panel and interval scale of the (sorted) history to forecast from."""
         statics = df.groupby(UNIQUE_ID, sort=True)[list(self.static_vocab_)].first()
         self.codes_ = static_codes(statics, self.static_vocab_).to_numpy(dtype="int64") + 1
         self.series_ = statics.index.to_numpy()
         self.panel_ = self._panel(df)
         self.history_ = df[[UNIQUE_ID, DS, *([SELL_PRICE] if SELL_PRICE in df else [])]]
-        with _torch_settings(self.seed, self.n_threads):
-            cal = self._calibration_days()
-            self.net_ = self._train(self.panel_.y.shape[1] - cal)
-            self.calibrator_ = self._calibrate(cal) if cal else None
         self.scale_ = series_scale(_tail(self.panel_.y, self.panel_.mask, SCALE_DAYS))
+
+    def update(self, df: pd.DataFrame) -> LSTMForecaster:
+        """Re-anchor on newer history without retraining: the same network reads the last
+        ``input_size`` days of ``df``; the interval calibration is kept."""
+        if not getattr(self, "is_fitted_", False):
+            return self.fit(df)
+        self._anchor(df.sort_values([UNIQUE_ID, DS], kind="stable").reset_index(drop=True))
+        return self
 
     def _calibration_days(self) -> int:
         """Days held out for calibration (0 when the series are too short to spare them)."""

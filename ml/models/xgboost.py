@@ -105,6 +105,18 @@ class XGBoostForecaster(Forecaster):
         self.history_ = df[[UNIQUE_ID, DS, Y, *([SELL_PRICE] if SELL_PRICE in df else [])]]
         self.scale_ = _tail_scale(df)
 
+    def update(self, df: pd.DataFrame) -> XGBoostForecaster:
+        """Re-anchor on newer history without re-estimating: the same trees forecast from the
+        end of ``df`` (its lags feed the recursion); the interval calibration is kept."""
+        if not getattr(self, "is_fitted_", False):
+            return self.fit(df)
+        df = df.sort_values([UNIQUE_ID, DS], kind="stable").reset_index(drop=True)
+        self.statics_ = df.groupby(UNIQUE_ID, sort=True)[list(self.static_vocab_)].first()
+        self.new_df_ = self._features(df)
+        self.history_ = df[[UNIQUE_ID, DS, Y, *([SELL_PRICE] if SELL_PRICE in df else [])]]
+        self.scale_ = _tail_scale(df)
+        return self
+
     def _calibrate(self, df: pd.DataFrame) -> tuple[ConformalCalibrator | None, object]:
         """Fit without the last days of the series long enough to spare them, and score the
         errors there (None when no series is)."""

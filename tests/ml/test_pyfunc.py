@@ -96,6 +96,37 @@ def test_update_reanchors_without_retraining(history):
     assert out[ENSEMBLE].to_numpy() == pytest.approx(expected.to_numpy())
 
 
+def _reanchor_checks(model, older, history):
+    """update(same data) changes nothing; update(newer data) moves the origin, same weights."""
+    before = model.predict(H, level=[80])
+    pd.testing.assert_frame_equal(model.update(older).predict(H, level=[80]), before)
+    out = model.update(history).predict(H, level=[80])
+    assert out[DS].min() == history[DS].max() + pd.Timedelta(days=1)
+    assert not np.allclose(out[model.alias], before[model.alias])
+    assert (out[forecast_column(model.alias, "hi", 80)] >= out[model.alias]).all()
+
+
+@pytest.mark.slow
+def test_xgboost_update_keeps_the_trees(history):
+    older = history[history[DS] <= history[DS].max() - pd.Timedelta(days=H)]
+    model = _members()[2].fit(older)
+    booster = model.mlf_.models_["XGBoost"]
+    _reanchor_checks(model, older, history)
+    assert model.mlf_.models_["XGBoost"] is booster
+
+
+@pytest.mark.slow
+def test_lstm_update_keeps_the_network(history):
+    from ml.models.lstm import LSTMForecaster
+
+    older = history[history[DS] <= history[DS].max() - pd.Timedelta(days=H)]
+    model = LSTMForecaster(input_size=14, horizon=H, hidden_size=8, epochs=1,
+                           samples_per_epoch=256, calibration_horizon=H).fit(older)
+    network = model.net_
+    _reanchor_checks(model, older, history)
+    assert model.net_ is network
+
+
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
     """A file-based tracking store and registry in a temporary folder."""
