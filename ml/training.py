@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import joblib
+import cloudpickle
 import mlflow
 import pandas as pd
 
@@ -29,6 +29,13 @@ from ml.tracking import log_fold_metrics, log_frame
 log = logging.getLogger(__name__)
 
 KEYS = [UNIQUE_ID, DS, "cutoff", Y]
+MODELS_ARTIFACT = "model/models.pkl"
+
+
+def load_logged_models(client, run_id: str) -> list[Forecaster]:
+    """The fitted models a family's training run logged."""
+    path = client.download_artifacts(run_id, MODELS_ARTIFACT)
+    return cloudpickle.loads(Path(path).read_bytes())
 
 
 def _baseline(**_: object) -> list[Forecaster]:
@@ -38,31 +45,32 @@ def _baseline(**_: object) -> list[Forecaster]:
     return [SeasonalNaive(season_length=7), MovingAverage(window=7)]
 
 
-def _arima(**parallel: object) -> list[Forecaster]:
+def _arima(**params: object) -> list[Forecaster]:
     from ml.models.arima import ARIMA
 
-    return [ARIMA(**parallel)]
+    return [ARIMA(**params)]
 
 
-def _prophet(**parallel: object) -> list[Forecaster]:
+def _prophet(**params: object) -> list[Forecaster]:
     from ml.models.prophet import Prophet
 
-    return [Prophet(**parallel)]
+    return [Prophet(**params)]
 
 
-def _xgboost(**_: object) -> list[Forecaster]:
+def _xgboost(**params: object) -> list[Forecaster]:
     from ml.models.xgboost import XGBoostForecaster
 
-    return [XGBoostForecaster()]
+    return [XGBoostForecaster(**params)]
 
 
-def _lstm(**_: object) -> list[Forecaster]:
+def _lstm(**params: object) -> list[Forecaster]:
     from ml.models.lstm import LSTMForecaster
 
-    return [LSTMForecaster()]
+    return [LSTMForecaster(**params)]
 
 
-# family -> factory of its models; per-series families take the parallel backend settings.
+# family -> factory of its models (keyword arguments are hyper-parameters); per-series
+# families also take the parallel backend settings.
 FAMILIES: dict[str, Callable[..., list[Forecaster]]] = {
     "baseline": _baseline,
     "arima": _arima,
@@ -101,11 +109,14 @@ class TrainingResult:
 
 
 def make_models(family: str, n_workers: int | None = None,
-                scheduler_address: str | None = None) -> list[Forecaster]:
+                scheduler_address: str | None = None,
+                params: dict | None = None) -> list[Forecaster]:
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILIES)}")
-    parallel = {"n_workers": n_workers, "scheduler_address": scheduler_address}
-    return FAMILIES[family](**(parallel if family in PER_SERIES else {}))
+    kwargs = dict(params or {})
+    if family in PER_SERIES:
+        kwargs |= {"n_workers": n_workers, "scheduler_address": scheduler_address}
+    return FAMILIES[family](**kwargs)
 
 
 def train_family(
@@ -114,6 +125,7 @@ def train_family(
     spec: BacktestSpec = BacktestSpec(),
     n_workers: int | None = None,
     scheduler_address: str | None = None,
+    params: dict | None = None,
 ) -> TrainingResult:
     """Backtest every model of ``family`` on the same windows, then refit on all the history."""
     start = time.perf_counter()
@@ -121,7 +133,7 @@ def train_family(
     eligible = history[~history[UNIQUE_ID].isin(excluded)]
     if eligible.empty:
         raise ValueError(f"no series has {spec.min_history_days}+ days of history to train on")
-    models = make_models(family, n_workers, scheduler_address)
+    models = make_models(family, n_workers, scheduler_address, params)
     frames = [
         cross_validation(model, eligible, spec.h, spec.n_windows, spec.step_size, spec.refit,
                          level=list(spec.levels))
@@ -167,8 +179,10 @@ def log_training(result: TrainingResult, spec: BacktestSpec, history: pd.DataFra
     mlflow.log_figure(forecast_vs_actual(result.cv, result.aliases, history, plot_series),
                       "forecast_vs_actual.png")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "models.joblib"
-        joblib.dump(result.models, path)
+        # cloudpickle: some models build their network classes lazily (torch is imported
+        # only when the LSTM is used), which plain pickle cannot reference by name.
+        path = Path(tmp) / MODELS_ARTIFACT.split("/")[-1]
+        path.write_bytes(cloudpickle.dumps(result.models))
         mlflow.log_artifact(str(path), artifact_path="model")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.evaluation.assets import ensemble_evaluation
 from assets.features.assets import features, online_features
 from assets.features.checks import (
     features_version_matches_code,
@@ -11,19 +12,26 @@ from assets.features.checks import (
     no_missing_features,
     online_version_matches_code,
 )
+from assets.forecasts.assets import demand_forecasts
 from assets.ingestion.assets import lake_tables, sales_history
 from assets.models.assets import MODEL_ASSETS, MODEL_CHECKS
+from assets.registry.assets import demand_forecaster, promotion_gate
+from assets.registry.operations import promote_job, rollback_job
 from assets.validation.checks import sales_history_contract, sales_history_quality
-from orchestration.jobs import data_job, ingestion_job, training_job
+from orchestration.jobs import data_job, forecast_job, ingestion_job, training_job
 from orchestration.resources import build_resources
-from orchestration.sensors import landing_zone_sensor
+from orchestration.schedules import daily_forecast_schedule, weekly_training_schedule
+from orchestration.sensors import champion_alias_sensor, landing_zone_sensor
 from orchestration.settings import get_settings
 
 
 def build_definitions(settings=None) -> dg.Definitions:
     """Definitions for the given settings (the environment's by default)."""
     return dg.Definitions(
-        assets=[lake_tables, sales_history, features, online_features, *MODEL_ASSETS],
+        assets=[
+            lake_tables, sales_history, features, online_features, *MODEL_ASSETS,
+            ensemble_evaluation, demand_forecaster, demand_forecasts,
+        ],
         asset_checks=[
             sales_history_contract,
             sales_history_quality,
@@ -32,9 +40,11 @@ def build_definitions(settings=None) -> dg.Definitions:
             features_version_matches_code,
             online_version_matches_code,
             *MODEL_CHECKS,
+            promotion_gate,
         ],
-        jobs=[ingestion_job, data_job, training_job],
-        sensors=[landing_zone_sensor],
+        jobs=[ingestion_job, data_job, training_job, forecast_job, promote_job, rollback_job],
+        schedules=[weekly_training_schedule, daily_forecast_schedule],
+        sensors=[landing_zone_sensor, champion_alias_sensor],
         resources=build_resources(settings or get_settings()),
     )
 

@@ -20,11 +20,19 @@ data_job = dg.define_asset_job(
     tags={INGESTION_TAG: "true"},
 )
 
+TRAINING_GROUPS = ("ingestion", "features", "models", "evaluation", "registry", "forecasts")
+
 training_job = dg.define_asset_job(
     "training_job",
-    selection=dg.AssetSelection.groups("ingestion", "features", "models"),
-    description="Ingest, rebuild features, and backtest and train every model family; the "
-    "families run in parallel processes.",
+    selection=dg.AssetSelection.groups(*TRAINING_GROUPS),
+    description="The training graph: ingest, features, every model family (in parallel "
+    "processes), ensemble, registry with the promotion gate, and batch forecasts.",
     executor_def=dg.multiprocess_executor.configured({"max_concurrent": 0}),
     tags={INGESTION_TAG: "true"},
+)
+
+forecast_job = dg.define_asset_job(
+    "forecast_job",
+    selection=dg.AssetSelection.assets("demand_forecasts"),
+    description="Refresh demand_forecasts from the champion on the newest data (no retraining).",
 )

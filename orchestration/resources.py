@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 from dagster_aws.s3 import S3Resource
+from mlflow.tracking import MlflowClient
 from upath import UPath
 
 from feature_store import OfflineStore, OnlineStore, open_online_store
@@ -55,8 +57,31 @@ class MLflowResource(dg.ConfigurableResource):
         return TrackingConfig(self.tracking_uri, self.experiment, self.artifact_root or None)
 
 
+class RegistryResource(dg.ConfigurableResource):
+    """The MLflow model registry and the promotion gate's limits."""
+
+    tracking_uri: str
+    model_name: str = "demand_forecaster"
+    margin: float = 0.01
+    max_bias_worsening: float = 0.05
+    max_coverage_worsening: float = 0.02
+
+    def client(self) -> MlflowClient:
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+
+class ForecastTableResource(dg.ConfigurableResource):
+    """SQL database holding the forecasts table (SQLite by default, PostgreSQL in production)."""
+
+    url: str
+
+
 class BacktestResource(dg.ConfigurableResource):
-    """One backtest configuration that every model family consumes (same windows for all)."""
+    """One backtest configuration that every model family consumes (same windows for all).
+
+    ``family_params`` is a JSON object of hyper-parameter overrides per family, e.g.
+    ``{"lstm": {"epochs": 2}, "xgboost": {"n_estimators": 200}}``.
+    """
 
     h: int = 28
     n_windows: int = 3
@@ -64,6 +89,10 @@ class BacktestResource(dg.ConfigurableResource):
     refit: bool = True
     levels: list[int] = [80, 95]
     min_history_days: int = 30
+    family_params: str = "{}"
+
+    def params_for(self, family: str) -> dict:
+        return dict(json.loads(self.family_params or "{}").get(family, {}))
 
     def spec(self) -> BacktestSpec:
         return BacktestSpec(self.h, self.n_windows, self.step_size, self.refit,
@@ -146,6 +175,13 @@ def build_resources(settings: Settings) -> dict:
             artifact_root=str(settings.mlflow_dir / "artifacts"),
         ),
         "backtest": BacktestResource(),
+        "registry": RegistryResource(
+            tracking_uri=settings.tracking_uri,
+            model_name=settings.model_name,
+            margin=settings.promotion_margin,
+        ),
+        "forecast_table": ForecastTableResource(url=settings.forecasts_url),
+        "object_io_manager": dg.FilesystemIOManager(base_dir=str(settings.lake_path / "objects")),
         "parallel": ParallelResource(
             n_workers=settings.n_workers, dask_scheduler_address=settings.dask_scheduler_address
         ),

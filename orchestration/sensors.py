@@ -4,8 +4,9 @@
 import dagster as dg
 
 from ml.data.ingest import new_files
-from orchestration.jobs import ingestion_job
-from orchestration.resources import LakeResource, LandingZoneResource
+from ml.registry import CHAMPION, alias_version
+from orchestration.jobs import forecast_job, ingestion_job
+from orchestration.resources import LakeResource, LandingZoneResource, RegistryResource
 
 
 @dg.sensor(
@@ -27,3 +28,26 @@ def landing_zone_sensor(
         dg.RunRequest(run_key=checksum, tags={"retailiq/file": key[-200:]})
         for checksum, key in sorted(by_checksum.items(), key=lambda item: item[1])
     ]
+
+
+@dg.sensor(
+    job=forecast_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Refreshes demand_forecasts whenever the champion alias moves (promotion, "
+    "manual promotion or rollback).",
+)
+def champion_alias_sensor(context: dg.SensorEvaluationContext, registry: RegistryResource):
+    """Run key = the champion version, so each move refreshes forecasts exactly once."""
+    champion = alias_version(registry.client(), registry.model_name, CHAMPION)
+    if champion is None:
+        return dg.SkipReason(f"{registry.model_name} has no champion yet")
+    if context.cursor == champion.version:
+        return dg.SkipReason(f"champion is still version {champion.version}")
+    context.update_cursor(champion.version)
+    return dg.RunRequest(run_key=f"champion-{champion.version}-{_moved_at(champion)}",
+                         tags={"retailiq/champion_version": champion.version})
+
+
+def _moved_at(version) -> str:
+    return version.tags.get("promoted_at") or version.tags.get("rolled_back_at") or "0"

@@ -45,6 +45,18 @@ class Settings(BaseSettings):
         None, description="Run per-series work on this Dask cluster instead (tcp://host:8786)."
     )
 
+    model_name: str = Field("demand_forecaster", description="Registered model name.")
+    promotion_margin: float = Field(
+        0.01, description="Challenger RMSSE must be at most (1 - margin) x the champion's."
+    )
+    forecasts_db_url: str | None = Field(
+        None, description="SQLAlchemy URL of the forecasts table (default data/forecasts.db)."
+    )
+
+    @cached_property
+    def forecasts_url(self) -> str:
+        return self.forecasts_db_url or f"sqlite:///{(self.data_dir / 'forecasts.db').resolve()}"
+
     @cached_property
     def mlflow_dir(self) -> Path:
         return (self.data_dir / "mlflow").resolve()

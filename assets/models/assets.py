@@ -40,7 +40,8 @@ def _model_asset(family: str) -> dg.AssetsDefinition:
             start = time.perf_counter()
             try:
                 result = train_family(family, sales_history, spec, parallel.n_workers,
-                                      parallel.dask_scheduler_address)
+                                      parallel.dask_scheduler_address,
+                                      backtest.params_for(family))
             except Exception as error:  # one family failing must not stop the others
                 context.log.exception("%s failed: the ensemble will drop it", family)
                 return dg.Output(pd.DataFrame(), metadata=_failed_metadata(error, run.info.run_id))

@@ -1,10 +1,10 @@
 import dagster as dg
-import mlflow
 import pytest
 
 from assets.ingestion.assets import lake_tables, sales_history
 from assets.models.assets import baseline_model, xgboost_model
 from ml.synthetic import write_landing_files
+from ml.training import load_logged_models
 from orchestration.resources import BacktestResource, build_resources
 from orchestration.settings import Settings
 
@@ -55,15 +55,10 @@ def test_backtest_output_has_both_windows_for_every_series(trained):
     assert {"SeasonalNaive-lo-80", "MovingAverage-hi-95"} <= set(cv.columns)
 
 
-def test_fitted_models_are_logged_and_reload(trained, tmp_path):
+def test_fitted_models_are_logged_and_reload(trained):
     result, resources = trained
     run_id = _metadata(result, "xgboost_model")["mlflow_run_id"]
-    mlflow.set_tracking_uri(resources["mlflow"].tracking_uri)
-    path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model",
-                                               dst_path=str(tmp_path))
-    import joblib
-
-    (model,) = joblib.load(f"{path}/models.joblib")
+    (model,) = load_logged_models(resources["mlflow"].config().client(), run_id)
     forecast = model.predict(7, level=[80])
     assert forecast["unique_id"].nunique() == 16
 

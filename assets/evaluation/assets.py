@@ -1,0 +1,81 @@
+"""Ensemble evaluation: weights from backtest error and the leaderboard on the same window."""
+
+import dagster as dg
+import pandas as pd
+
+from ml.champion import champion_window_metrics
+from ml.ensemble_evaluation import (
+    EnsembleEvaluation,
+    evaluate_ensemble,
+    leaderboard_figure,
+    merge_backtests,
+)
+from ml.schema import CUTOFF
+from ml.tracking import log_frame, run_url, tracked_run
+from orchestration.resources import BacktestResource, MLflowResource, RegistryResource
+
+GROUP = "evaluation"
+ENSEMBLE_MEMBERS = ["ARIMA", "Prophet", "XGBoost", "LSTM"]
+
+
+@dg.asset(group_name=GROUP, io_manager_key="object_io_manager", kinds={"mlflow"})
+def ensemble_evaluation(
+    context: dg.AssetExecutionContext,
+    sales_history: pd.DataFrame,
+    baseline_model: pd.DataFrame,
+    arima_model: pd.DataFrame,
+    prophet_model: pd.DataFrame,
+    xgboost_model: pd.DataFrame,
+    lstm_model: pd.DataFrame,
+    backtest: BacktestResource,
+    mlflow: MLflowResource,
+    registry: RegistryResource,
+) -> dg.Output:
+    """Ensemble weights learned from backtest error, scored with every family and the champion."""
+    frames = [baseline_model, arima_model, prophet_model, xgboost_model, lstm_model]
+    cv = merge_backtests(frames)
+    members = [m for m in ENSEMBLE_MEMBERS if m in cv.columns and cv[m].notna().any()]
+    if not members:
+        raise dg.Failure("no family produced backtest forecasts: nothing to ensemble")
+    levels = backtest.spec().levels
+    window = cv[cv[CUTOFF] == cv[CUTOFF].max()]
+    champion = champion_window_metrics(registry.client(), window, sales_history, levels,
+                                       registry.model_name)
+    evaluation = evaluate_ensemble(cv, sales_history, members, levels,
+                                   champion=champion[1] if champion else None)
+    run_id = _log_evaluation(mlflow, evaluation, context.run_id)
+    return dg.Output(evaluation, metadata=_metadata(evaluation, members, champion, run_id,
+                                                     mlflow))
+
+
+def _log_evaluation(mlflow: MLflowResource, evaluation: EnsembleEvaluation, dagster_run: str):
+    import mlflow as mlf
+
+    with tracked_run(mlflow.config(), "ensemble_evaluation",
+                     {"dagster/run_id": dagster_run}) as run:
+        mlf.log_param("scheme", evaluation.scheme)
+        mlf.log_params({f"weight.{k}": round(float(v), 4) for k, v in
+                        evaluation.ensemble.weights.mean().items()})
+        for _, row in evaluation.leaderboard.iterrows():
+            mlf.log_metrics({f"{row['model']}.{k}": float(v) for k, v in row.items()
+                             if k != "model" and pd.notna(v)})
+        log_frame(evaluation.leaderboard, "leaderboard")
+        log_frame(evaluation.comparison.table, "scheme_comparison")
+        mlf.log_figure(leaderboard_figure(evaluation.leaderboard), "leaderboard.png")
+        return run.info.run_id
+
+
+def _metadata(evaluation: EnsembleEvaluation, members, champion, run_id, mlflow) -> dict:
+    board = evaluation.leaderboard
+    metrics = evaluation.metrics
+    return {
+        "leaderboard": dg.MetadataValue.md(board.round(4).to_markdown(index=False)),
+        "scheme": evaluation.scheme,
+        "members": dg.MetadataValue.json(members),
+        "ensemble_rmsse": metrics.get("rmsse", float("nan")),
+        "ensemble_coverage_80": metrics.get("coverage_80", float("nan")),
+        "ensemble_coverage_95": metrics.get("coverage_95", float("nan")),
+        "champion_version": champion[0] if champion else "none",
+        "mlflow_run_id": run_id,
+        "mlflow_run": dg.MetadataValue.url(run_url(mlflow.config(), run_id)),
+    }

@@ -1,0 +1,40 @@
+"""Hand-operated registry moves: promote a named version, roll the champion back."""
+
+import dagster as dg
+from pydantic import Field
+
+from ml.registry import promote_version, rollback
+from orchestration.resources import RegistryResource
+
+
+class PromoteConfig(dg.Config):
+    version: str = Field(description="Registered version to make champion, e.g. '3'.")
+    reason: str = Field("", description="Why, for the version's tags and the audit trail.")
+
+
+@dg.op(description="Point the champion alias at the given version (no gate; reason recorded).")
+def promote_named_version(context: dg.OpExecutionContext, config: PromoteConfig,
+                          registry: RegistryResource) -> str:
+    version = promote_version(registry.client(), registry.model_name, config.version,
+                              config.reason)
+    context.add_output_metadata({"champion": version.version, "reason": config.reason})
+    return version.version
+
+
+@dg.op(description="Move the champion alias back to the version it replaced.")
+def rollback_champion(context: dg.OpExecutionContext, registry: RegistryResource) -> str:
+    version = rollback(registry.client(), registry.model_name)
+    context.add_output_metadata({"champion": version.version})
+    return version.version
+
+
+@dg.job(description="Promote a named demand_forecaster version to champion by hand.",
+        tags={"retailiq/registry": "promote"})
+def promote_job():
+    promote_named_version()
+
+
+@dg.job(description="Roll the demand_forecaster champion back to the previous champion.",
+        tags={"retailiq/registry": "rollback"})
+def rollback_job():
+    rollback_champion()
