@@ -10,6 +10,7 @@ upper bounds use their own quantiles. Lower bounds are clipped at zero.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,7 +32,9 @@ def series_scale(y_tail: np.ndarray, floor: float = 0.1) -> np.ndarray:
     """
     if y_tail.shape[1] < 2:
         return np.full(y_tail.shape[0], max(floor, 1.0))
-    moves = np.nanmean(np.abs(np.diff(y_tail, axis=1)), axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows with no observed move
+        moves = np.nanmean(np.abs(np.diff(y_tail, axis=1)), axis=1)
     return np.maximum(np.nan_to_num(moves, nan=floor), floor)
 
 

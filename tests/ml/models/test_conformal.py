@@ -54,8 +54,15 @@ def test_rows_with_missing_actuals_are_dropped() -> None:
 
 
 def test_series_scale_is_mean_absolute_daily_change_with_a_floor() -> None:
-    tails = np.array([[0.0, 2.0, 0.0, 2.0], [1.0, 1.0, 1.0, 1.0], [np.nan, np.nan, 4.0, 6.0]])
-    np.testing.assert_allclose(series_scale(tails, floor=0.1), [2.0, 0.1, 2.0])
+    tails = np.array(
+        [
+            [0.0, 2.0, 0.0, 2.0],
+            [1.0, 1.0, 1.0, 1.0],
+            [np.nan, np.nan, 4.0, 6.0],
+            [np.nan, np.nan, np.nan, 5.0],  # one observed day: no move to measure
+        ]
+    )
+    np.testing.assert_allclose(series_scale(tails, floor=0.1), [2.0, 0.1, 2.0, 0.1])
 
 
 def test_interval_columns_without_calibration_collapse_to_the_point() -> None:
