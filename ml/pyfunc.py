@@ -38,7 +38,7 @@ from mlflow.types.schema import ColSpec, Schema
 from ml.ensemble import Ensemble, combine
 from ml.ensemble_intervals import SCALE_DAYS, forecast_steps, recent_scale
 from ml.models.base import Forecaster
-from ml.schema import DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
+from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +146,35 @@ class EnsembleForecaster(Forecaster):
 
     def _predict(self, h: int, X_df: pd.DataFrame | None, level: list[int]) -> pd.DataFrame:
         return self.combine(self.member_forecasts(h, X_df), level)
+
+
+def window_forecast(
+    forecaster: EnsembleForecaster,
+    history: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    h: int,
+    levels: Sequence[int] = DEFAULT_LEVELS,
+) -> pd.DataFrame:
+    """A fitted ensemble (e.g. the champion) re-anchored at ``cutoff`` -- no retraining --
+    forecasting the ``h`` days after it: a backtest-shaped frame with actuals.
+
+    This puts the champion on the challenger's latest backtest window for the promotion gate.
+    The forecaster is copied, not changed. A champion trained past ``cutoff`` has seen the
+    window, which only makes the gate stricter for the challenger.
+    """
+    import copy
+
+    cutoff = pd.Timestamp(cutoff)
+    train = history[history[DS] <= cutoff]
+    test = history[(history[DS] > cutoff) & (history[DS] <= cutoff + pd.Timedelta(days=h))]
+    test = test[test[UNIQUE_ID].isin(train[UNIQUE_ID].unique())]
+    exogenous = [c for c in test.columns if c not in (UNIQUE_ID, DS, Y)]
+    X_df = test[[*KEYS, *exogenous]].reset_index(drop=True) if exogenous else None
+    model = copy.deepcopy(forecaster).update(train)
+    forecast = model.predict(h, X_df=X_df, level=list(levels))
+    frame = test[[*KEYS, Y]].merge(forecast, on=KEYS, how="left", validate="one_to_one")
+    frame.insert(2, CUTOFF, cutoff)
+    return frame.reset_index(drop=True)
 
 
 def price_sensitive(member: Forecaster) -> bool:

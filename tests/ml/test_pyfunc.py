@@ -22,6 +22,7 @@ from ml.pyfunc import (
     DemandForecasterModel,
     EnsembleForecaster,
     log_demand_forecaster,
+    window_forecast,
 )
 from ml.registry import CHAMPION, load_version, promote, register_version
 from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
@@ -104,6 +105,17 @@ def _reanchor_checks(model, older, history):
     assert out[DS].min() == history[DS].max() + pd.Timedelta(days=1)
     assert not np.allclose(out[model.alias], before[model.alias])
     assert (out[forecast_column(model.alias, "hi", 80)] >= out[model.alias]).all()
+
+
+def test_window_forecast_puts_a_fitted_ensemble_on_a_past_window(forecaster, history):
+    cutoff = history[DS].max() - pd.Timedelta(days=2 * H)
+    frame = window_forecast(forecaster, history, cutoff, H, levels=[80])
+    assert list(frame.columns[:4]) == [UNIQUE_ID, DS, CUTOFF, Y]
+    assert len(frame) == 5 * H and frame[ENSEMBLE].notna().all()
+    assert frame[DS].min() == cutoff + pd.Timedelta(days=1)
+    assert (frame[forecast_column(ENSEMBLE, "hi", 80)] >= frame[ENSEMBLE]).all()
+    # the forecaster itself is untouched: it still forecasts from the end of the history
+    assert forecaster.predict(H)[DS].min() == history[DS].max() + pd.Timedelta(days=1)
 
 
 @pytest.mark.slow
