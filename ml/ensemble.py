@@ -325,17 +325,12 @@ class Ensemble:
     calibration: ResidualCalibration | None = None
     alias: str = ENSEMBLE
 
-    def apply(
-        self, frame: pd.DataFrame, history: pd.DataFrame, levels: Sequence[int] = ()
-    ) -> pd.DataFrame:
-        """``frame`` (member columns per row) plus the ensemble point and its intervals.
-
-        ``history`` sets the interval scale of each series (up to each row's cutoff).
-        """
+    def apply(self, frame: pd.DataFrame, levels: Sequence[int] = ()) -> pd.DataFrame:
+        """``frame`` (member columns per row) plus the ensemble point and its intervals."""
         out = frame.assign(**{self.alias: combine(frame, self.weights)})
         if self.calibration is None or not levels:
             return out
-        return add_intervals(out, self.alias, self.calibration, history, levels)
+        return add_intervals(out, self.alias, self.calibration, levels)
 
     def describe_weights(self) -> str:
         mean = self.weights.mean().sort_values(ascending=False)
@@ -352,5 +347,5 @@ def build_ensemble(
     """Weights learned on every backtest window, intervals calibrated on the residuals."""
     weights = learn_weights(cv, history, members, scheme, segment_by)
     backtest = cv.assign(**{ENSEMBLE: combine(cv, weights)})
-    calibration = ResidualCalibration.from_backtest(backtest, ENSEMBLE, history)
+    calibration = ResidualCalibration.from_backtest(backtest, ENSEMBLE)
     return Ensemble(weights, calibration)

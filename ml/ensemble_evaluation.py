@@ -130,7 +130,7 @@ def evaluate_ensemble(
         honest = Ensemble(learn_weights(window, known, members, "fixed"))
     else:
         honest = build_ensemble(earlier, known, members, chosen, segment_by)
-    scored = honest.apply(window, known, levels)
+    scored = honest.apply(window, levels)
     models = [*members, ENSEMBLE, *([BASELINE] if BASELINE not in members else [])]
     board = leaderboard(scored, history, models, levels, champion)
     final = build_ensemble(cv, history, members, chosen, segment_by)

@@ -36,7 +36,7 @@ from mlflow.pyfunc import PythonModel
 from mlflow.types.schema import ColSpec, Schema
 
 from ml.ensemble import Ensemble, combine
-from ml.ensemble_intervals import SCALE_DAYS, forecast_steps, recent_scale
+from ml.ensemble_intervals import forecast_steps
 from ml.models.base import Forecaster
 from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
 
@@ -59,11 +59,10 @@ KEYS = [UNIQUE_ID, DS]
 class EnsembleForecaster(Forecaster):
     """Fitted family models combined by learned weights, with calibrated intervals."""
 
-    def __init__(self, members: Sequence[Forecaster] = (), ensemble: Ensemble | None = None,
-                 scale_days: int = SCALE_DAYS) -> None:
+    def __init__(self, members: Sequence[Forecaster] = (), ensemble: Ensemble | None = None
+                 ) -> None:
         self.members = list(members)
         self.ensemble = ensemble
-        self.scale_days = scale_days
 
     @property
     def alias(self) -> str:  # type: ignore[override]
@@ -85,10 +84,9 @@ class EnsembleForecaster(Forecaster):
         self._remember(df)
 
     def _remember(self, df: pd.DataFrame) -> None:
-        """The recent days of each series: the interval scale comes from them."""
-        tail = df.sort_values(KEYS, kind="stable").groupby(UNIQUE_ID).tail(self.scale_days)
-        self.history_tail_ = tail[[UNIQUE_ID, DS, Y]].reset_index(drop=True)
-        self.scale_ = recent_scale(self.history_tail_, self.scale_days)
+        """The series and the last day the members have seen (the forecast origin)."""
+        self.series_ = np.sort(df[UNIQUE_ID].unique())
+        self.last_ds_ = pd.Timestamp(df[DS].max())
 
     def update(self, df: pd.DataFrame) -> EnsembleForecaster:
         """Re-anchor every member on newer history without re-estimating it."""
@@ -131,18 +129,14 @@ class EnsembleForecaster(Forecaster):
         if not level or calibration is None:
             return out
         steps = forecasts["_step"] if "_step" in forecasts else forecast_steps(forecasts)
-        scale = forecasts["_scale"] if "_scale" in forecasts else self.row_scale(forecasts)
+        scale = forecasts["_scale"] if "_scale" in forecasts else calibration.row_scale(
+            forecasts[UNIQUE_ID], out[alias].to_numpy())
         for lv in level:
             lower, upper = calibration.bounds(out[alias].to_numpy(), np.asarray(steps),
                                               np.asarray(scale), lv)
             out[forecast_column(alias, "lo", lv)] = lower
             out[forecast_column(alias, "hi", lv)] = upper
         return out
-
-    def row_scale(self, forecasts: pd.DataFrame) -> np.ndarray:
-        """Interval scale of each row's series (the median scale for an unknown series)."""
-        scale = forecasts[UNIQUE_ID].map(self.scale_)
-        return scale.fillna(self.scale_.median()).to_numpy(dtype="float64")
 
     def _predict(self, h: int, X_df: pd.DataFrame | None, level: list[int]) -> pd.DataFrame:
         return self.combine(self.member_forecasts(h, X_df), level)
@@ -201,11 +195,15 @@ class DemandForecasterModel(PythonModel):
     def _precomputed(self, forecasts: pd.DataFrame) -> pd.DataFrame:
         """Member forecasts plus the ensemble point, horizon step and interval scale."""
         forecaster = self.forecaster_
-        return forecasts.assign(**{
-            forecaster.alias: combine(forecasts, forecaster.ensemble.weights),
+        calibration = forecaster.ensemble.calibration
+        point = combine(forecasts, forecaster.ensemble.weights)
+        out = forecasts.assign(**{
+            forecaster.alias: point,
             "_step": forecasts.groupby(UNIQUE_ID, sort=False).cumcount().to_numpy() + 1,
-            "_scale": forecaster.row_scale(forecasts),
         })
+        if calibration is not None:
+            out["_scale"] = calibration.row_scale(forecasts[UNIQUE_ID], point)
+        return out
 
     def predict(self, context, model_input: pd.DataFrame,
                 params: dict | None = None) -> pd.DataFrame:
@@ -244,7 +242,7 @@ class DemandForecasterModel(PythonModel):
             return base[base[UNIQUE_ID].isin(ids)]
         fresh = forecaster.member_forecasts(h, X_df, movers)
         stale = [c for c in fresh.columns if c not in KEYS] + [forecaster.alias, "_scale"]
-        forecasts = base.drop(columns=stale).merge(fresh, on=KEYS, how="left")
+        forecasts = base.drop(columns=stale, errors="ignore").merge(fresh, on=KEYS, how="left")
         return forecasts[forecasts[UNIQUE_ID].isin(ids)]
 
 
@@ -345,9 +343,9 @@ def log_demand_forecaster(
     """Log the ensemble as a pyfunc in the ACTIVE run; returns MLflow's ``ModelInfo``.
 
     ``models`` are the fitted families (members the weights do not know are dropped),
-    ``ensemble`` their learned weights and interval calibration, ``history_tail`` the recent
-    history the models were fitted on (the interval scale). Code is not bundled: loading
-    needs this project installed.
+    ``ensemble`` their learned weights and interval calibration, ``history_tail`` (recent
+    days of) the history the models were fitted on: the series served and the origin. Code is
+    not bundled: loading needs this project installed.
     """
     run = mlflow.active_run()
     if run is None:
@@ -355,7 +353,7 @@ def log_demand_forecaster(
     known = set(ensemble.weights.members)
     members = [m for m in models if m.alias in known]
     forecaster = EnsembleForecaster.from_fitted(members, ensemble, history_tail)
-    example = input_example(forecaster.history_tail_[UNIQUE_ID].unique())
+    example = input_example(forecaster.series_)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / FORECASTER_ARTIFACT
         folder.mkdir()

@@ -173,7 +173,7 @@ def test_ensemble_intervals_are_ordered_and_cover_on_toy_data():
     cv = _backtest(history, {"ARIMA": 2.0, "XGBoost": 2.0}, n_windows=6, seed=2)
     learn = cv[cv[CUTOFF] < cv[CUTOFF].max()]
     ensemble = build_ensemble(learn, history, ["ARIMA", "XGBoost"], scheme="equal")
-    scored = ensemble.apply(cv[cv[CUTOFF] == cv[CUTOFF].max()], history, levels=[80, 95])
+    scored = ensemble.apply(cv[cv[CUTOFF] == cv[CUTOFF].max()], levels=[80, 95])
     lo80, hi80 = scored[forecast_column(ENSEMBLE, "lo", 80)], scored[forecast_column(
         ENSEMBLE, "hi", 80)]
     lo95, hi95 = scored[forecast_column(ENSEMBLE, "lo", 95)], scored[forecast_column(

@@ -53,7 +53,7 @@ def history():
 def test_leaderboard_ranks_models_and_adds_the_champion(history):
     cv = _backtest(history, {"ARIMA": 3.0, "XGBoost": 0.5, "SeasonalNaive": 5.0})
     ensemble = build_ensemble(cv, history, ["ARIMA", "XGBoost"], scheme="nnls")
-    scored = ensemble.apply(cv, history, levels=[80, 95])
+    scored = ensemble.apply(cv, levels=[80, 95])
     board = leaderboard(scored, history, ["ARIMA", "XGBoost", ENSEMBLE, "SeasonalNaive"],
                         champion={"rmsse": 0.01, "wape": 0.5})
     assert list(board.columns) == ["model", "rmsse", "mase", "wape", "bias", "coverage_80",

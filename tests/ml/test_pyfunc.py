@@ -65,7 +65,7 @@ def forecaster(history):
                   .drop(columns=[Y]), on=[UNIQUE_ID, DS, CUTOFF])
     weights = EnsembleWeights("test", pd.Series({"SeasonalNaive": 0.5, "MovingAverage": 0.5}))
     cv[ENSEMBLE] = combine(cv, weights)
-    calibration = ResidualCalibration.from_backtest(cv, ENSEMBLE, history)
+    calibration = ResidualCalibration.from_backtest(cv, ENSEMBLE)
     ensemble = Ensemble(EnsembleWeights("test", pd.Series(WEIGHTS)), calibration)
     members = [m.fit(history) for m in _members()]
     return EnsembleForecaster.from_fitted(members, ensemble, history)
