@@ -278,26 +278,3 @@ def load_version(client: MlflowClient, name: str = MODEL_NAME, alias: str = CHAM
     uri = client.get_model_version_download_uri(name, version.version)
     return mlflow.pyfunc.load_model(uri, model_config={"model_version": version.version})
 
-
-def champion_window_metrics(
-    client: MlflowClient,
-    history: pd.DataFrame,
-    cutoff: pd.Timestamp,
-    h: int,
-    levels: Sequence[int] = (80, 95),
-    name: str = MODEL_NAME,
-) -> dict[str, float] | None:
-    """The current champion's metrics on the window after ``cutoff`` (None without one).
-
-    The champion is re-anchored at ``cutoff`` without retraining
-    (:func:`ml.pyfunc.window_forecast`) so it is scored on the challenger's latest window.
-    """
-    from ml.ensemble_evaluation import leaderboard, model_metrics
-    from ml.pyfunc import window_forecast
-
-    if alias_version(client, name, CHAMPION) is None:
-        return None
-    forecaster = load_version(client, name, CHAMPION).unwrap_python_model().forecaster_
-    frame = window_forecast(forecaster, history, cutoff, h, levels)
-    board = leaderboard(frame, history, [forecaster.alias], levels)
-    return model_metrics(board, forecaster.alias)

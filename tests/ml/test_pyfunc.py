@@ -24,13 +24,7 @@ from ml.pyfunc import (
     log_demand_forecaster,
     window_forecast,
 )
-from ml.registry import (
-    CHAMPION,
-    champion_window_metrics,
-    load_version,
-    promote,
-    register_version,
-)
+from ml.registry import CHAMPION, load_version, promote, register_version
 from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
 from ml.tracking import TrackingConfig, tracked_run
 
@@ -183,15 +177,6 @@ def test_round_trip_by_alias_gives_the_direct_forecast(registry, champion, forec
     assert {p.name for p in info.signature.params} == {"h", "level"}
     optional = {c.name for c in info.signature.inputs.inputs if not c.required}
     assert optional == {DS, SELL_PRICE}
-
-
-@pytest.mark.slow
-def test_champion_metrics_on_the_challengers_window(registry, champion, history):
-    cutoff = history[DS].max() - pd.Timedelta(days=H)
-    metrics = champion_window_metrics(registry.client(), history, cutoff, H, levels=[80])
-    assert {"rmsse", "wape", "bias", "coverage_80"} <= set(metrics)
-    assert 0 < metrics["rmsse"] < 5 and 0 <= metrics["coverage_80"] <= 1
-    assert champion_window_metrics(registry.client(), history, cutoff, H, name="none") is None
 
 
 @pytest.mark.slow
