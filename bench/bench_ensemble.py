@@ -60,14 +60,17 @@ DESIGN_ONLY = "Ensemble (no baselines)"
 
 
 def family_frames(shape, name, factory, train, test, cache: Path, refresh: bool):
-    """Backtest and holdout frames of one family, from the cache when present."""
+    """Backtest and holdout frames of one family (and their wall time), cached."""
     cv_path, holdout_path = cache / f"{name}.cv.parquet", cache / f"{name}.holdout.parquet"
+    seconds_path = cache / f"{name}.seconds"
     if not refresh and cv_path.exists() and holdout_path.exists():
-        return pd.read_parquet(cv_path), pd.read_parquet(holdout_path), None
+        seconds = float(seconds_path.read_text()) if seconds_path.exists() else float("nan")
+        return pd.read_parquet(cv_path), pd.read_parquet(holdout_path), seconds
     run = run_family(name, factory, train, test, shape)
     cache.mkdir(parents=True, exist_ok=True)
     run.cv.to_parquet(cv_path, index=False)
     run.holdout.to_parquet(holdout_path, index=False)
+    seconds_path.write_text(f"{run.backtest_s + run.holdout_s:.1f}")
     return run.cv, run.holdout, run.backtest_s + run.holdout_s
 
 
@@ -105,7 +108,7 @@ def fitted_ensemble(cv, train, members, alias=ENSEMBLE):
 
 
 def bench_shape(shape: str, args: argparse.Namespace) -> str:
-    df, train, cv, holdout, _ = shape_frames(shape, args)
+    df, train, cv, holdout, seconds = shape_frames(shape, args)
     references = [c for c in ("AutoETS",) if c in cv.columns]
     members = [c for c in cv.columns if c in _member_aliases(cv) and c not in references]
     start = time.perf_counter()
@@ -138,6 +141,9 @@ def bench_shape(shape: str, args: argparse.Namespace) -> str:
         f"(weights {without.describe_weights()}).",
         "",
         verdict(board[board["model"] != DESIGN_ONLY], ENSEMBLE),
+        "",
+        "Family wall time (3 backtest fits + 1 holdout fit, one worker, shared machine): "
+        + ", ".join(f"{name} {spent:.0f} s" for name, spent in seconds.items()) + ".",
         "",
     ]
     return "\n".join(lines)
