@@ -1,8 +1,9 @@
 """The current champion, scored on the same backtest window as a challenger.
 
 The champion is re-anchored on the history up to the window's cutoff (``update``: no
-re-estimation) and forecasts the window. If it was trained on data past that cutoff it has seen
-the window's actuals, which can only favour it: the gate errs towards keeping the champion.
+re-estimation; :func:`ml.pyfunc.window_forecast`) and forecasts the window. If it was trained
+on data past that cutoff it has seen the window's actuals, which can only favour it: the gate
+errs towards keeping the champion.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from ml.metrics import evaluate_forecasts
+from ml.pyfunc import window_forecast
 from ml.registry import CHAMPION, MODEL_NAME, alias_version, load_version
-from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
+from ml.schema import CUTOFF, DS, UNIQUE_ID
 
 log = logging.getLogger(__name__)
 CHAMPION_COLUMN = "Champion"
@@ -27,7 +29,7 @@ def champion_forecaster(client: MlflowClient, name: str = MODEL_NAME):
     if version is None:
         return None
     model = load_version(client, name, CHAMPION)
-    return version.version, model.unwrap_python_model().forecaster_
+    return str(version.version), model.unwrap_python_model().forecaster_
 
 
 def champion_window_metrics(
@@ -40,13 +42,11 @@ def champion_window_metrics(
         return None
     version, forecaster = found
     cutoff = window[CUTOFF].max()
-    ids = window[UNIQUE_ID].unique()
-    known = history[(history[DS] <= cutoff) & history[UNIQUE_ID].isin(ids)]
     h = int((window[DS].max() - cutoff).days)
-    forecast = forecaster.update(known).predict(h, level=list(levels))
-    alias = forecaster.alias
-    scored = window[[UNIQUE_ID, DS, CUTOFF, Y]].merge(forecast, on=[UNIQUE_ID, DS], how="inner")
-    scored = scored.rename(columns=lambda c: c.replace(alias, CHAMPION_COLUMN, 1))
+    ids = window[UNIQUE_ID].unique()
+    frame = window_forecast(forecaster, history[history[UNIQUE_ID].isin(ids)], cutoff, h, levels)
+    scored = frame.rename(columns=lambda c: c.replace(forecaster.alias, CHAMPION_COLUMN, 1))
+    known = history[history[DS] <= cutoff]
     summary = evaluate_forecasts(scored, known, [CHAMPION_COLUMN], levels).summary()
     metrics = {k: float(v) for k, v in summary.loc[CHAMPION_COLUMN].items() if pd.notna(v)}
     log.info("champion v%s on the window from %s: %s", version, cutoff.date(), metrics)

@@ -42,11 +42,12 @@ def champion_alias_sensor(context: dg.SensorEvaluationContext, registry: Registr
     champion = alias_version(registry.client(), registry.model_name, CHAMPION)
     if champion is None:
         return dg.SkipReason(f"{registry.model_name} has no champion yet")
-    if context.cursor == champion.version:
-        return dg.SkipReason(f"champion is still version {champion.version}")
-    context.update_cursor(champion.version)
-    return dg.RunRequest(run_key=f"champion-{champion.version}-{_moved_at(champion)}",
-                         tags={"retailiq/champion_version": champion.version})
+    version = str(champion.version)
+    if context.cursor == version:
+        return dg.SkipReason(f"champion is still version {version}")
+    context.update_cursor(version)
+    return dg.RunRequest(run_key=f"champion-{version}-{_moved_at(champion)}",
+                         tags={"retailiq/champion_version": version})
 
 
 def _moved_at(version) -> str:

@@ -28,15 +28,15 @@ def demand_forecasts(
     spec = backtest.spec()
     forecaster = load_version(client, registry.model_name).unwrap_python_model().forecaster_
     # Re-anchor on the newest history without re-estimating: a daily refresh, not a retrain.
-    known = sales_history[sales_history[UNIQUE_ID].isin(forecaster.history_tail_[UNIQUE_ID])]
+    known = sales_history[sales_history[UNIQUE_ID].isin(forecaster.series_)]
     forecast = forecaster.update(known).predict(spec.h, level=list(spec.levels))
     rows = forecast_rows(forecast, forecaster.alias, TABLE_LEVEL, registry.model_name,
-                         champion.version)
+                         str(champion.version))
     written = append_forecasts(rows, forecast_table.url)
     return dg.Output(
-        forecast.assign(model_version=champion.version),
+        forecast.assign(model_version=str(champion.version)),
         metadata={
-            "model_version": champion.version,
+            "model_version": str(champion.version),
             "series": int(forecast[UNIQUE_ID].nunique()),
             "first_day": str(forecast[DS].min().date()),
             "last_day": str(forecast[DS].max().date()),

@@ -49,14 +49,14 @@ def demand_forecaster(
                                run_id=run_id, model_id=getattr(info, "model_id", None))
     board = ensemble_evaluation.leaderboard
     candidate = {
-        "version": version.version,
+        "version": str(version.version),
         "metrics": metrics,
         "baseline": model_metrics(board, BASELINE) if BASELINE in set(board["model"]) else None,
         "champion": model_metrics(board, "champion") if "champion" in set(board["model"]) else None,
     }
     return dg.Output(candidate, metadata={
         "model_name": registry.model_name,
-        "version": version.version,
+        "version": str(version.version),
         "alias": "challenger",
         "mlflow_run_id": run_id,
         "tags": dg.MetadataValue.json(dict(version.tags)),
@@ -97,7 +97,7 @@ def promotion_gate(
             "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.reasons)),
             **{k: float(v) for k, v in decision.numbers.items()},
             "challenger_version": str(version.version),
-            "champion_version": champion.version if champion else "none",
+            "champion_version": str(champion.version) if champion else "none",
         },
     )
 

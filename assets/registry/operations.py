@@ -12,20 +12,18 @@ class PromoteConfig(dg.Config):
     reason: str = Field("", description="Why, for the version's tags and the audit trail.")
 
 
-@dg.op(description="Point the champion alias at the given version (no gate; reason recorded).")
+@dg.op(description="Point the champion alias at a version (no gate; reason recorded).")
 def promote_named_version(context: dg.OpExecutionContext, config: PromoteConfig,
-                          registry: RegistryResource) -> str:
+                          registry: RegistryResource) -> None:
     version = promote_version(registry.client(), registry.model_name, config.version,
                               config.reason)
-    context.add_output_metadata({"champion": version.version, "reason": config.reason})
-    return version.version
+    context.log.info("champion is now version %s (%s)", version.version, config.reason)
 
 
 @dg.op(description="Move the champion alias back to the version it replaced.")
-def rollback_champion(context: dg.OpExecutionContext, registry: RegistryResource) -> str:
+def rollback_champion(context: dg.OpExecutionContext, registry: RegistryResource) -> None:
     version = rollback(registry.client(), registry.model_name)
-    context.add_output_metadata({"champion": version.version})
-    return version.version
+    context.log.info("champion rolled back to version %s", version.version)
 
 
 @dg.job(description="Promote a named demand_forecaster version to champion by hand.",
