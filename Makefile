@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 MLFLOW_PORT ?= 5000
 DAGSTER_PORT ?= 3000
 
-.PHONY: run test ui dagster-ui mlflow-ui lint install clean-data
+.PHONY: run train test ui dagster-ui mlflow-ui lint install clean-data
 
 $(STAMP): pyproject.toml constraints/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 ## run: set up, seed synthetic data if the landing zone is empty, run the main job, summarise
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/retailiq run
+
+## train: the whole training graph (families -> ensemble -> registry gate -> forecasts)
+train: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/retailiq run --job training_job
 
 ## test: the whole test suite (needs PostgreSQL and Redis on localhost)
 test: $(STAMP)

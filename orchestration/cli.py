@@ -46,17 +46,18 @@ def seed_landing_zone(settings: Settings, seed: int = 42) -> bool:
     return True
 
 
-def run_job(settings: Settings, job_name: str) -> dg.ExecuteInProcessResult:
-    from orchestration.definitions import build_definitions
-
-    job = build_definitions(settings).resolve_job_def(job_name)
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    return job.execute_in_process(
-        run_config=quiet, instance=dg.DagsterInstance.get(), raise_on_error=False
+def run_job(job_name: str) -> dg.ExecutionResult:
+    """Run a job of the code location on the persistent instance with its own executor (the
+    training job fans the families out over processes), so the run shows in the UI."""
+    job = dg.build_reconstructable_job(
+        "orchestration.definitions", "resolve_job", reconstructable_args=(job_name,)
     )
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    with dg.DagsterInstance.get() as instance:
+        return dg.execute_job(job, instance=instance, run_config=quiet, raise_on_error=False)
 
 
-def summarise(result: dg.ExecuteInProcessResult, settings: Settings) -> list[str]:
+def summarise(result: dg.ExecutionResult, settings: Settings) -> list[str]:
     lines = [f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}"]
     for event in result.get_asset_materialization_events():
         mat = event.materialization
@@ -72,6 +73,18 @@ def summarise(result: dg.ExecuteInProcessResult, settings: Settings) -> list[str
                 f"features: {md['features']} features x {md['dagster/row_count']:,} rows, "
                 f"feature set {md['feature_set_version']}"
             )
+        elif name.endswith("_model") and "models" in md:
+            scores = ", ".join(f"{m} RMSSE {md[f'{m}_rmsse']:.3f}" for m in md["models"])
+            lines.append(f"{name}: {scores} ({md['train_seconds']:.0f}s)")
+        elif name == "ensemble_evaluation":
+            lines.append(f"ensemble ({md['scheme']}): RMSSE {md['ensemble_rmsse']:.3f} on the "
+                         f"last backtest window; champion before this run: "
+                         f"{md['champion_version']}")
+        elif name == "demand_forecaster":
+            lines.append(f"registered {md['model_name']} version {md['version']} (challenger)")
+        elif name == "demand_forecasts":
+            lines.append(f"demand_forecasts: {md['series']:,} series, {md['first_day']} .. "
+                         f"{md['last_day']} from champion version {md['model_version']}")
     outcomes = Counter()
     for check in result.get_asset_check_evaluations():
         state = "passed" if check.passed else (
@@ -93,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     if seed_landing_zone(settings, seed=args.seed):
         click.echo(f"seeded {settings.landing_path} with the synthetic retailer (seed {args.seed})")
-    result = run_job(settings, args.job)
+    result = run_job(args.job)
     for line in summarise(result, settings):
         click.echo(line)
     return 0 if result.success else 1

@@ -50,3 +50,9 @@ def build_definitions(settings=None) -> dg.Definitions:
 
 
 defs = build_definitions()
+
+
+def resolve_job(name: str) -> dg.JobDefinition:
+    """A job of the module-level definitions (what ``reconstructable`` needs to run it in
+    worker processes)."""
+    return defs.resolve_job_def(name)
