@@ -28,7 +28,10 @@ def main() -> None:
         "script writes its section to `bench/results/<name>.md`; `bench/write_benchmarks.py`",
         "assembles this file. Timings are medians over repeats on a shared machine",
         f"({os.cpu_count()} cores, {platform.python_implementation()} "
-        f"{platform.python_version()}); ratios are taken within one run.",
+        f"{platform.python_version()}); ratios are taken within one run. Sections record",
+        "the load they ran under where the script measures it: a busy machine slows absolute",
+        "times, so compare ratios taken in the same run rather than times across sections.",
+        "",
         "",
     ]
     body = [p.read_text().strip() + "\n" for p in sections]
