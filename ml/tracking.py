@@ -7,6 +7,7 @@ tracking server backed by PostgreSQL and S3.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -34,13 +35,32 @@ class TrackingConfig:
 
 
 def ensure_experiment(config: TrackingConfig) -> str:
-    """The experiment id, creating the experiment (with its artifact location) if needed."""
-    client = config.client()
-    found = client.get_experiment_by_name(config.experiment)
-    if found is not None:
-        return found.experiment_id
-    location = Path(config.artifact_root).resolve().as_uri() if config.artifact_root else None
-    return client.create_experiment(config.experiment, artifact_location=location)
+    """The experiment id, creating the store and experiment (with its artifact location) if
+    needed. Model families start in parallel processes: the first touch of a new SQLite store
+    runs MLflow's schema migrations, which must not run twice at once, so it is serialised."""
+    with _store_lock(config.tracking_uri):
+        client = config.client()
+        found = client.get_experiment_by_name(config.experiment)
+        if found is not None:
+            return found.experiment_id
+        location = Path(config.artifact_root).resolve().as_uri() if config.artifact_root else None
+        return client.create_experiment(config.experiment, artifact_location=location)
+
+
+@contextmanager
+def _store_lock(tracking_uri: str) -> Iterator[None]:
+    """An exclusive file lock beside a SQLite tracking store (no-op for other stores)."""
+    if not tracking_uri.startswith("sqlite:///"):
+        yield
+        return
+    lock_path = Path(tracking_uri.removeprefix("sqlite:///") + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager
