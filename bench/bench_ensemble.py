@@ -108,7 +108,7 @@ def fitted_ensemble(cv, train, members, alias=ENSEMBLE):
 
 
 def bench_shape(shape: str, args: argparse.Namespace) -> str:
-    df, train, cv, holdout, seconds = shape_frames(shape, args)
+    df, train, cv, holdout, family_s = shape_frames(shape, args)
     references = [c for c in ("AutoETS",) if c in cv.columns]
     members = [c for c in cv.columns if c in _member_aliases(cv) and c not in references]
     start = time.perf_counter()
@@ -143,7 +143,7 @@ def bench_shape(shape: str, args: argparse.Namespace) -> str:
         verdict(board[board["model"] != DESIGN_ONLY], ENSEMBLE),
         "",
         "Family wall time (3 backtest fits + 1 holdout fit, one worker, shared machine): "
-        + ", ".join(f"{name} {spent:.0f} s" for name, spent in seconds.items()) + ".",
+        + ", ".join(f"{name} {spent:.0f} s" for name, spent in family_s.items()) + ".",
         "",
     ]
     return "\n".join(lines)
