@@ -7,7 +7,8 @@ for MLflow. Its input follows mlforecast's convention:
 
 * a frame with a ``unique_id`` column naming the series to forecast (an empty frame, or the id
   ``"*"``, means every series);
-* the horizon ``h`` and the interval ``level`` list as params (or as ``h`` / ``level`` columns);
+* the horizon ``h`` and the interval ``level`` list as params (an ``h`` or ``level`` column of
+  the input, when given, wins over the params);
 * optional future rows ``unique_id, ds, sell_price``: a what-if on prices -- the members that
   learn from prices forecast again with those prices, the others keep their forecast.
 
@@ -246,10 +247,15 @@ class DemandForecasterModel(PythonModel):
         return forecasts[forecasts[UNIQUE_ID].isin(ids)]
 
 
+def _request_value(frame: pd.DataFrame, params: Mapping | None, name: str):
+    """A request setting: a column of the input first (it is explicit), then the params."""
+    if name in frame.columns and frame[name].notna().any():
+        return frame[name].dropna().iloc[0]
+    return (params or {}).get(name)
+
+
 def _horizon(frame: pd.DataFrame, params: Mapping | None) -> int:
-    value = (params or {}).get("h")
-    if value is None and "h" in frame.columns and frame["h"].notna().any():
-        value = frame["h"].dropna().iloc[0]
+    value = _request_value(frame, params, "h")
     h = int(value) if value is not None else DEFAULT_H
     if h < 1:
         raise ValueError(f"horizon h must be >= 1, got {h}")
@@ -257,9 +263,7 @@ def _horizon(frame: pd.DataFrame, params: Mapping | None) -> int:
 
 
 def _levels(frame: pd.DataFrame, params: Mapping | None) -> list[int]:
-    value = (params or {}).get("level")
-    if value is None and "level" in frame.columns and frame["level"].notna().any():
-        value = frame["level"].dropna().iloc[0]
+    value = _request_value(frame, params, "level")
     if value is None:
         return list(DEFAULT_LEVELS)
     levels = sorted({int(v) for v in np.atleast_1d(value)})
