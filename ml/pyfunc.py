@@ -13,8 +13,9 @@ for MLflow. Its input follows mlforecast's convention:
   learn from prices forecast again with those prices, the others keep their forecast.
 
 The output is the long forecast frame ``unique_id, ds, Ensemble, Ensemble-lo/hi-<level>,
-model_version``. The no-what-if forecast of every series is computed once in ``load_context``,
-so a request only slices it and adds the bounds (cheap: calibrated quantiles x series scale).
+model_version``. The members' forecast of every series is made once, when the model is logged,
+and saved with it; ``load_context`` reads it back, so loading is quick and a request only
+slices it and adds the bounds (calibrated quantiles x series scale).
 The model version is the ``model_version`` key of the model config (pass it to
 ``mlflow.pyfunc.load_model(..., model_config=...)``), else the id of the run that logged it.
 """
@@ -49,6 +50,7 @@ DEFAULT_H = 28
 DEFAULT_LEVELS = (80, 95)
 FORECASTER_ARTIFACT = "forecaster"
 FORECASTER_FILE = "forecaster.pkl"
+FORECASTS_FILE = "member_forecasts.parquet"  # the members' forecasts at logging time
 RUN_FILE = "logged_by.json"
 # pins of the logging environment; the project itself is not pinned (it is installed locally,
 # never from a package index)
@@ -190,8 +192,15 @@ class DemandForecasterModel(PythonModel):
             self.forecaster_: EnsembleForecaster = cloudpickle.load(handle)
         config = dict(context.model_config or {})
         self.model_version_ = str(config.get(MODEL_VERSION) or _logged_run_id(folder))
-        self.base_ = self._precomputed(self.forecaster_.member_forecasts(self.max_horizon))
+        self.base_ = self._precomputed(self._member_forecasts(folder))
         self.series_ = pd.Index(self.base_[UNIQUE_ID].unique())
+
+    def _member_forecasts(self, folder: Path) -> pd.DataFrame:
+        """The members' forecasts saved when the model was logged (computed if absent)."""
+        saved = folder / FORECASTS_FILE
+        if saved.exists():
+            return pd.read_parquet(saved)
+        return self.forecaster_.member_forecasts(self.max_horizon)
 
     def _precomputed(self, forecasts: pd.DataFrame) -> pd.DataFrame:
         """Member forecasts plus the ensemble point, horizon step and interval scale."""
@@ -308,10 +317,10 @@ def input_example(series: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({UNIQUE_ID: [str(s) for s in list(series)[:2]]})
 
 
-def model_signature(forecaster: EnsembleForecaster, example: pd.DataFrame):
-    """Signature from the example and a forecast of it; what-if columns are optional."""
+def model_signature(forecaster: EnsembleForecaster, example: pd.DataFrame,
+                    forecasts: pd.DataFrame):
+    """Signature from the example and its forecast; the what-if columns are optional."""
     levels = list(DEFAULT_LEVELS)
-    forecasts = forecaster.member_forecasts(2)
     forecasts = forecasts[forecasts[UNIQUE_ID].isin(example[UNIQUE_ID])]
     output = forecaster.combine(forecasts, levels).assign(**{MODEL_VERSION: "1"})
     params = {"h": DEFAULT_H, "level": levels}
@@ -358,17 +367,19 @@ def log_demand_forecaster(
     members = [m for m in models if m.alias in known]
     forecaster = EnsembleForecaster.from_fitted(members, ensemble, history_tail)
     example = input_example(forecaster.series_)
+    forecasts = forecaster.member_forecasts(max_horizon)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / FORECASTER_ARTIFACT
         folder.mkdir()
         with open(folder / FORECASTER_FILE, "wb") as handle:
             cloudpickle.dump(forecaster, handle)
+        forecasts.to_parquet(folder / FORECASTS_FILE, index=False)
         (folder / RUN_FILE).write_text(json.dumps({"run_id": run.info.run_id}))
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=DemandForecasterModel(max_horizon),
             artifacts={FORECASTER_ARTIFACT: str(folder)},
-            signature=model_signature(forecaster, example),
+            signature=model_signature(forecaster, example, forecasts),
             input_example=example,
             pip_requirements=pip_requirements(),
             registered_model_name=registered_model_name,
