@@ -87,8 +87,9 @@ def shape_frames(shape: str, args: argparse.Namespace):
         if name not in factories:
             logger.warning("family %s is not available; skipped", name)
             continue
-        cv, holdout, spent = family_frames(shape, name, factories[name], train, test, cache,
-                                           args.refresh)
+        cv, holdout, spent = family_frames(
+            shape, name, factories[name], train, test, cache, args.refresh
+        )
         cvs.append(cv)
         holdouts.append(holdout)
         seconds[name] = spent
@@ -143,7 +144,8 @@ def bench_shape(shape: str, args: argparse.Namespace) -> str:
         verdict(board[board["model"] != DESIGN_ONLY], ENSEMBLE),
         "",
         "Family wall time (3 backtest fits + 1 holdout fit, one worker, shared machine): "
-        + ", ".join(f"{name} {spent:.0f} s" for name, spent in family_s.items()) + ".",
+        + ", ".join(f"{name} {spent:.0f} s" for name, spent in family_s.items())
+        + ".",
         "",
     ]
     return "\n".join(lines)

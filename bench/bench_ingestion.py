@@ -33,8 +33,9 @@ def one_repeat(m5_dir: Path) -> dict:
         start = time.perf_counter()
         report = ingest_pending(source, lake)
         ingested = time.perf_counter()
-        history = build_sales_history(*(lake.read_table(t) for t in
-                                         ("sales", "prices", "calendar", "products")))
+        history = build_sales_history(
+            *(lake.read_table(t) for t in ("sales", "prices", "calendar", "products"))
+        )
         built = time.perf_counter()
         assert not report.quarantined, report.quarantined
         return {

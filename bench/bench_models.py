@@ -324,24 +324,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     args = parse_args(argv)
-    start, load_before = time.perf_counter(), os.getloadavg()[0]
-    sections = [bench_shape(shape, args) for shape in args.shapes]
-    header = [
-        "## Forecasting models",
+    for shape in args.shapes:  # one file per shape: a long run keeps what it has finished
+        start, load_before = time.perf_counter(), os.getloadavg()[0]
+        section = bench_shape(shape, args)
+        text = "\n".join([*header(args, shape, start, load_before), section])
+        if not args.quick:
+            output = args.output.with_name(f"{args.output.stem}_{shape}.md")
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text + "\n")
+        sys.stdout.write(text + "\n")
+
+
+def header(args: argparse.Namespace, shape: str, start: float, load_before: float) -> list[str]:
+    title = "## Forecasting models"
+    return [
+        f"{title}, shape `{shape}`",
         "",
-        "`.venv/bin/python bench/bench_models.py" + (" --quick" if args.quick else "") + "`"
-        f" (total {time.perf_counter() - start:.0f} s on {os.cpu_count()} cores; 1-minute load "
+        f"`.venv/bin/python bench/bench_models.py --shapes {shape}"
+        + (" --quick" if args.quick else "")
+        + "`"
+        f" ({time.perf_counter() - start:.0f} s on {os.cpu_count()} cores; 1-minute load "
         f"average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end -- the "
         "machine is shared, so timings and speed-ups are pessimistic when the load exceeds the "
         "core count). RMSSE is scaled by the one-step naive error from each series' first sale "
         "(M5); WAPE = sum|e| / sum(y); coverage = share of actuals inside the interval.",
         "",
     ]
-    text = "\n".join(header + sections)
-    if not args.quick:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text + "\n")
-    sys.stdout.write(text + "\n")
 
 
 if __name__ == "__main__":

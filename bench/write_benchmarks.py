@@ -18,9 +18,14 @@ RESULTS = ROOT / "bench" / "results"
 ORDER = ["ingestion", "features", "models", "ensemble", "serving", "monitoring", "pricing"]
 
 
+def section_order(path: Path) -> tuple[int, str]:
+    """Sections in pipeline order; ``models_long.md`` sorts with ``models``."""
+    stem = path.stem.split("_")[0] if path.stem.split("_")[0] in ORDER else path.stem
+    return (ORDER.index(stem) if stem in ORDER else len(ORDER), path.stem)
+
+
 def main() -> None:
-    sections = sorted(RESULTS.glob("*.md"), key=lambda p: (
-        ORDER.index(p.stem) if p.stem in ORDER else len(ORDER), p.stem))
+    sections = sorted(RESULTS.glob("*.md"), key=section_order)
     header = [
         "# Benchmarks",
         "",
