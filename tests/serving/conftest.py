@@ -1,0 +1,134 @@
+"""A tiny registry for the serving tests: two versions of ``demand_forecaster`` in SQLite.
+
+Version 1 (champion) and version 2 (challenger) are the same fitted members (two baselines and
+a small price-aware XGBoost, as in ``tests/ml/test_pyfunc.py``) under different ensemble
+weights, so their forecasts differ and a test can tell which one answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from ml.backtest import cross_validation
+from ml.ensemble import ENSEMBLE, Ensemble, EnsembleWeights, combine
+from ml.ensemble_intervals import ResidualCalibration
+from ml.models.moving_average import MovingAverage
+from ml.models.seasonal_naive import SeasonalNaive
+from ml.models.xgboost import XGBoostForecaster
+from ml.pyfunc import log_demand_forecaster
+from ml.registry import MODEL_NAME, promote, register_version
+from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y
+from ml.tracking import TrackingConfig, tracked_run
+from serving.app import create_app
+from serving.settings import ServingSettings
+
+H = 14
+KEYS = {"reader-key": "reader", "manager-key": "manager", "admin-key": "admin"}
+WEIGHTS = {1: {"SeasonalNaive": 0.3, "MovingAverage": 0.2, "XGBoost": 0.5},
+           2: {"SeasonalNaive": 0.7, "MovingAverage": 0.2, "XGBoost": 0.1}}
+
+
+def make_history(n_days: int = 120, seed: int = 0) -> pd.DataFrame:
+    """Two stores x three items of Poisson sales that fall steeply when the price rises."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=n_days, freq="D")
+    frames = []
+    for store in (1, 2):
+        for i in range(3):
+            level = rng.choice([0.8, 1.0, 1.25], size=n_days // 14 + 1).repeat(14)[:n_days]
+            mean = (6.0 + 3 * i) * (1.0 + 0.4 * (dates.dayofweek >= 5)) * level**-2.0
+            frames.append(pd.DataFrame({UNIQUE_ID: f"S_{store}__ITEM_{i}", DS: dates,
+                                        Y: rng.poisson(mean).astype(float),
+                                        SELL_PRICE: (2.0 + i) * level}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _members(history: pd.DataFrame) -> list:
+    xgb = XGBoostForecaster(lags=(1, 7), rolling_lags=(1,), rolling_windows=(7,),
+                            n_estimators=20, max_depth=3, calibration_horizon=H)
+    return [m.fit(history) for m in (SeasonalNaive(), MovingAverage(), xgb)]
+
+
+def _calibration(history: pd.DataFrame) -> ResidualCalibration:
+    cv = cross_validation(SeasonalNaive(), history, H, n_windows=2, step_size=H)
+    cv = cv.merge(cross_validation(MovingAverage(), history, H, n_windows=2, step_size=H)
+                  .drop(columns=[Y]), on=[UNIQUE_ID, DS, CUTOFF])
+    weights = EnsembleWeights("test", pd.Series({"SeasonalNaive": 0.5, "MovingAverage": 0.5}))
+    cv[ENSEMBLE] = combine(cv, weights)
+    return ResidualCalibration.from_backtest(cv, ENSEMBLE)
+
+
+@pytest.fixture(scope="session")
+def history() -> pd.DataFrame:
+    return make_history()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory, history) -> Iterator[TrackingConfig]:
+    """Versions 1 (champion) and 2 (challenger) of demand_forecaster in a temporary store."""
+    folder = tmp_path_factory.mktemp("serving-mlflow")
+    config = TrackingConfig(f"sqlite:///{folder}/mlflow.db", "serving-test",
+                            str(folder / "artifacts"))
+    previous = mlflow.get_tracking_uri()
+    members, calibration = _members(history), _calibration(history)
+    client = config.client()
+    for number, weights in WEIGHTS.items():
+        ensemble = Ensemble(EnsembleWeights("test", pd.Series(weights)), calibration)
+        with tracked_run(config, f"ensemble-{number}") as run:
+            info = log_demand_forecaster(members, ensemble, history, max_horizon=H)
+        tags = {"code_version": "test", "metric.rmsse": f"{0.8 + number / 100}",
+                "training_window_end": str(history[DS].max().date())}
+        version = register_version(client, info.model_uri, tags, run_id=run.info.run_id,
+                                   model_id=info.model_id)
+        if number == 1:
+            promote(client, MODEL_NAME, version.version)
+    mlflow.set_tracking_uri(previous)
+    yield config
+
+
+def serving_settings(registry: TrackingConfig, **overrides) -> ServingSettings:
+    values = {"tracking_uri": registry.tracking_uri, "api_keys": KEYS, "poll_interval_s": 0,
+              "access_log": False}
+    return ServingSettings(_env_file=None, **{**values, **overrides})
+
+
+@pytest.fixture(scope="session")
+def running_app(registry):
+    """``with running_app(**settings) as client``: a fresh app, lifespan run (model loaded)."""
+
+    @contextmanager
+    def start(**overrides) -> Iterator[TestClient]:
+        with TestClient(create_app(serving_settings(registry, **overrides))) as test_client:
+            yield test_client
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def client(running_app) -> Iterator[TestClient]:
+    with running_app() as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def set_champion(registry):
+    """Move ``champion``; the test's moves are undone afterwards (version 1 again)."""
+
+    def move(version: str) -> None:
+        registry.client().set_registered_model_alias(MODEL_NAME, "champion", version)
+
+    yield move
+    move("1")
+
+
+@pytest.fixture(scope="session")
+def horizon() -> int:
+    """The maximum horizon of the registered versions."""
+    return H
