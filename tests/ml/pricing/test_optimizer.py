@@ -1,0 +1,166 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ml.pricing.optimizer import (
+    STRATEGIES,
+    PriceBounds,
+    demand,
+    optimize,
+    price_window,
+    recommend,
+)
+
+
+def brute_force(strategy, p0, c, e, q0, lo, hi, stock=None, days=30.0, n=20001):
+    """The best price on a fine grid of the allowed window, by the strategy's objective."""
+    grid = np.linspace(lo, hi, n)
+    q = demand(grid, p0, e, q0, 1.0)
+    if strategy == "profit":
+        return grid[np.argmax((grid - c) * q)]
+    if strategy == "revenue":
+        return grid[np.argmax(grid * q)]
+    if strategy == "volume":
+        return grid[np.argmax(q)]
+    clears = q * days >= stock
+    return grid[clears].max() if clears.any() else grid[np.argmax(q)]
+
+
+def objective(strategy, p, p0, c, e, q0, stock=None, days=30.0):
+    q = demand(p, p0, e, q0, 1.0)
+    return {
+        "profit": (p - c) * q,
+        "revenue": p * q,
+        "volume": q,
+        "clearance": np.minimum(q * days, stock) if stock is not None else q,
+    }[strategy]
+
+
+CASES = [  # (p0, cost, elasticity, daily demand, stock)
+    (5.0, 3.0, -2.5, 4.0, 150.0),
+    (5.0, 3.0, -1.6, 4.0, 90.0),
+    (10.0, 2.0, -3.5, 1.0, 10.0),
+    (2.0, 1.5, -0.7, 20.0, 900.0),
+    (8.0, 7.8, -1.2, 0.3, 2.0),
+    (3.0, 0.5, -1.0, 5.0, 151.0),
+    (4.0, 5.0, -2.0, 2.0, 40.0),
+    (6.0, 1.0, -4.0, 2.0, 200.0),
+]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize(("p0", "c", "e", "q0", "stock"), CASES)
+def test_closed_form_matches_a_brute_force_grid_search(strategy, p0, c, e, q0, stock):
+    bounds = PriceBounds()
+    frame = pd.DataFrame(
+        [
+            {
+                "current_price": p0,
+                "unit_cost": c,
+                "elasticity": e,
+                "elasticity_se": 0.2,
+                "daily_demand": q0,
+                "stock": stock,
+            }
+        ]
+    )
+    got = recommend(frame, strategy, bounds).iloc[0]["recommended_price"]
+    window = price_window(np.array([p0]), np.array([c]), bounds)
+    lo, hi = float(window.lo[0]), float(window.hi[0])
+    best = brute_force(strategy, p0, c, e, q0, lo, hi, stock)
+    # same price within a cent (rounding), or an equally good one where the objective is flat
+    f = lambda p: objective(strategy, p, p0, c, e, q0, stock)  # noqa: E731
+    assert abs(got - best) <= 0.011 or f(got) >= f(best) * (1 - 1e-3)
+
+
+def test_profit_optimum_is_the_markup_rule_inside_a_wide_window():
+    bounds = PriceBounds(max_step=0.9, max_price_ratio=10.0)
+    result = optimize(5.0, 3.0, -2.5, 4.0, "profit", bounds)
+    assert result["recommended_price"] == pytest.approx(5.0, abs=0.01)  # 3 x 2.5 / 1.5
+    result = optimize(4.0, 3.0, -2.5, 4.0, "profit", bounds)
+    assert result["recommended_price"] == pytest.approx(5.0, abs=0.01)
+    assert result["expected_profit"] > result["current_profit"]
+
+
+def test_clearance_sells_the_stock_with_the_least_markdown():
+    result = optimize(10.0, 2.0, -2.0, 5.0, "clearance", stock=165.0, clearance_days=30)
+    # 5/day x 30 = 150 at 10.00; 165 needs (150/165)^(1/2) x 10 = 9.53
+    assert result["recommended_price"] == pytest.approx(9.53, abs=0.01)
+    assert result["expected_units"] >= 165.0 - 0.5
+    with pytest.raises(ValueError, match="stock"):
+        optimize(10.0, 2.0, -2.0, 5.0, "clearance")
+
+
+def test_step_wins_when_the_price_is_far_below_cost():
+    result = optimize(4.0, 5.0, -2.0, 2.0, "profit")
+    assert result["bounds_conflict"] and result["recommended_price"] == pytest.approx(4.4)
+    assert "below the price floor" in result["reasoning"]
+
+
+def test_output_has_reasoning_confidence_and_expectations():
+    result = optimize(5.0, 3.0, -1.5, 4.0, "profit", elasticity_se=0.05)
+    assert result["confidence_label"] == "high" and 0.8 <= result["confidence"] <= 1.0
+    assert result["reasoning"].startswith("profit: ")
+    assert result["expected_revenue"] == pytest.approx(
+        result["recommended_price"] * result["expected_units"]
+    )
+    noisy = optimize(5.0, 3.0, -1.5, 4.0, "profit", elasticity_se=3.0)
+    assert noisy["confidence"] < result["confidence"]
+
+
+prices = st.floats(0.05, 500.0, allow_nan=False)
+bounds_strategy = st.builds(
+    PriceBounds,
+    min_markup=st.floats(1.0, 1.5),
+    max_price_ratio=st.floats(1.0, 3.0),
+    max_step=st.floats(0.01, 0.5),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    p0=prices,
+    cost_ratio=st.floats(0.0, 2.0),
+    e=st.floats(-6.0, 0.5),
+    q0=st.floats(0.0, 1000.0),
+    stock=st.floats(0.0, 1e5),
+    se=st.floats(0.0, 2.0),
+    strategy=st.sampled_from(STRATEGIES),
+    bounds=bounds_strategy,
+)
+def test_every_recommendation_respects_every_bound(
+    p0, cost_ratio, e, q0, stock, se, strategy, bounds
+):
+    cost = p0 * cost_ratio
+    r = optimize(p0, cost, e, q0, strategy, bounds, stock=stock, elasticity_se=se)
+    p, tol = r["recommended_price"], 0.005 + 1e-9
+    assert p0 * (1 - bounds.max_step) - tol <= p <= p0 * (1 + bounds.max_step) + tol
+    if not r["bounds_conflict"]:
+        assert p >= cost * bounds.min_markup - tol
+        assert p <= p0 * bounds.max_price_ratio + tol
+    else:  # floor, cap and step do not meet: the step wins, then the floor
+        floor, cap = cost * bounds.min_markup, p0 * bounds.max_price_ratio
+        step_lo, step_hi = p0 * (1 - bounds.max_step), p0 * (1 + bounds.max_step)
+        assert floor > min(cap, step_hi) or cap < step_lo
+        if floor > min(cap, step_hi):
+            assert p == pytest.approx(min(floor, step_hi), abs=tol)
+    assert 0.0 <= r["confidence"] <= 1.0 and np.isfinite(r["expected_units"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    p0=prices,
+    floor=st.floats(0.01, 600.0),
+    width=st.floats(0.0, 200.0),
+    strategy=st.sampled_from(STRATEGIES),
+    e=st.floats(-6.0, -0.1),
+)
+def test_explicit_min_and_max_prices_are_respected(p0, floor, width, strategy, e):
+    bounds = PriceBounds(min_markup=0.0, min_price=floor, max_price=floor + width)
+    r = optimize(p0, 0.0, e, 3.0, strategy, bounds, stock=50.0)
+    p, tol = r["recommended_price"], 0.005 + 1e-9
+    assert p0 * 0.9 - tol <= p <= p0 * 1.1 + tol
+    if not r["bounds_conflict"]:
+        assert floor - tol <= p <= floor + width + tol
