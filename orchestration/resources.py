@@ -15,6 +15,8 @@ from feature_store import OfflineStore, OnlineStore, open_online_store
 from ml.data.ingest import LandingSource
 from ml.data.lake import Lake
 from ml.data.landing import LocalFolderSource, S3PrefixSource
+from ml.pricing.inventory import InventoryPolicy
+from ml.pricing.store import PricingStore
 from ml.tracking import TrackingConfig
 from ml.training import BacktestSpec
 from orchestration.settings import Settings
@@ -74,6 +76,33 @@ class ForecastTableResource(dg.ConfigurableResource):
     """SQL database holding the forecasts table (SQLite by default, PostgreSQL in production)."""
 
     url: str
+
+
+class PricingResource(dg.ConfigurableResource):
+    """The pricing store and the assumptions of pricing and replenishment.
+
+    ``lead_time_by_item`` is a JSON object of lead times in days per item id; ``inventory_path``
+    a CSV/Parquet file ``store_id, item_id, on_hand`` (stock is assumed where it is empty).
+    """
+
+    url: str
+    default_margin: float = 0.35
+    lead_time_days: int = 7
+    lead_time_by_item: str = "{}"
+    service_level: float = 0.95
+    review_period_days: int = 7
+    assumed_cover_days: float = 14.0
+    inventory_path: str = ""
+
+    def store(self) -> PricingStore:
+        if self.url.startswith("sqlite:///"):
+            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        return PricingStore(self.url)
+
+    def policy(self) -> InventoryPolicy:
+        return InventoryPolicy(self.service_level, self.lead_time_days,
+                               json.loads(self.lead_time_by_item or "{}"),
+                               self.review_period_days, self.assumed_cover_days)
 
 
 class BacktestResource(dg.ConfigurableResource):
@@ -181,6 +210,14 @@ def build_resources(settings: Settings) -> dict:
             margin=settings.promotion_margin,
         ),
         "forecast_table": ForecastTableResource(url=settings.forecasts_url),
+        "pricing": PricingResource(
+            url=settings.pricing_url,
+            default_margin=settings.pricing_default_margin,
+            lead_time_days=settings.pricing_lead_time_days,
+            lead_time_by_item=settings.pricing_lead_times,
+            service_level=settings.pricing_service_level,
+            inventory_path=settings.inventory_path or "",
+        ),
         "object_io_manager": dg.FilesystemIOManager(base_dir=str(settings.lake_path / "objects")),
         "parallel": ParallelResource(
             n_workers=settings.n_workers, dask_scheduler_address=settings.dask_scheduler_address

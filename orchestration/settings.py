@@ -53,6 +53,26 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL of the forecasts table (default data/forecasts.db)."
     )
 
+    pricing_db_url: str | None = Field(
+        None, description="SQLAlchemy URL of the pricing tables (default data/pricing.db)."
+    )
+    pricing_default_margin: float = Field(
+        0.35, description="Gross margin assumed where the catalogue has no unit cost."
+    )
+    pricing_lead_time_days: int = Field(7, description="Default supplier lead time in days.")
+    pricing_lead_times: str = Field(
+        "{}", description='Lead time per item as JSON, e.g. {"FOODS_3_090": 3}.'
+    )
+    pricing_service_level: float = Field(0.95, description="Service level of reorder points.")
+    inventory_path: str | None = Field(
+        None, description="Inventory file (CSV/Parquet: store_id, item_id, on_hand); "
+        "stock is assumed where absent."
+    )
+
+    @cached_property
+    def pricing_url(self) -> str:
+        return self.pricing_db_url or f"sqlite:///{(self.data_dir / 'pricing.db').resolve()}"
+
     @cached_property
     def forecasts_url(self) -> str:
         return self.forecasts_db_url or f"sqlite:///{(self.data_dir / 'forecasts.db').resolve()}"

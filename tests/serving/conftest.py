@@ -7,6 +7,9 @@ weights, so their forecasts differ and a test can tell which one answered.
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +17,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from ml.backtest import cross_validation
@@ -132,3 +136,34 @@ def set_champion(registry):
 def horizon() -> int:
     """The maximum horizon of the registered versions."""
     return H
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(registry):
+    """``with live_server(**settings) as base_url``: the app under uvicorn on loopback."""
+
+    @contextmanager
+    def start(**overrides) -> Iterator[str]:
+        app = create_app(serving_settings(registry, **overrides))
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                               log_config=None, access_log=False))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+
+    return start
