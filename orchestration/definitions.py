@@ -15,6 +15,7 @@ from assets.features.checks import (
 from assets.forecasts.assets import demand_forecasts
 from assets.ingestion.assets import lake_tables, sales_history
 from assets.models.assets import MODEL_ASSETS, MODEL_CHECKS
+from assets.pricing.assets import price_elasticity, price_recommendations, reorder_points
 from assets.registry.assets import demand_forecaster, promotion_gate
 from assets.registry.operations import promote_job, rollback_job
 from assets.validation.checks import sales_history_contract, sales_history_quality
@@ -31,6 +32,7 @@ def build_definitions(settings=None) -> dg.Definitions:
         assets=[
             lake_tables, sales_history, features, online_features, *MODEL_ASSETS,
             ensemble_evaluation, demand_forecaster, demand_forecasts,
+            price_elasticity, price_recommendations, reorder_points,
         ],
         asset_checks=[
             sales_history_contract,

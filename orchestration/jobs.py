@@ -33,6 +33,7 @@ training_job = dg.define_asset_job(
 
 forecast_job = dg.define_asset_job(
     "forecast_job",
-    selection=dg.AssetSelection.assets("demand_forecasts"),
-    description="Refresh demand_forecasts from the champion on the newest data (no retraining).",
+    selection=dg.AssetSelection.assets("demand_forecasts") | dg.AssetSelection.groups("pricing"),
+    description="Refresh demand_forecasts from the champion on the newest data (no retraining), "
+    "then the price elasticities, price recommendations and reorder points built on them.",
 )
