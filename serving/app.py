@@ -39,8 +39,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: ServingSettings = app.state.settings
     service: ModelService = app.state.service
     if not settings.auth_enabled:
-        log.warning("API KEYS ARE OFF: every route, admin included, is open to anyone who can "
-                    "reach this port (set RETAILIQ_SERVING_API_KEYS to turn them on)")
+        log.warning(
+            "API KEYS ARE OFF: every route, admin included, is open to anyone who can "
+            "reach this port (set RETAILIQ_SERVING_API_KEYS to turn them on)"
+        )
     await anyio.to_thread.run_sync(service.refresh)
     poller = None
     if settings.poll_interval_s > 0:
@@ -54,20 +56,28 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await poller
 
 
-def create_app(settings: ServingSettings | None = None,
-               service: ModelService | None = None) -> FastAPI:
+def create_app(
+    settings: ServingSettings | None = None, service: ModelService | None = None
+) -> FastAPI:
     """A new app (its own metrics registry and model service)."""
     settings = settings or ServingSettings()
     metrics = service.metrics if service is not None else ServingMetrics()
-    app = FastAPI(title="RetailIQ serving", version="1",
-                  summary="Demand forecasts from the registered demand_forecaster model.",
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="RetailIQ serving",
+        version="1",
+        summary="Demand forecasts from the registered demand_forecaster model.",
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.service = service or ModelService(settings, metrics)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(RequestContext, metrics=metrics, max_body_bytes=settings.max_body_bytes,
-                       access_log_enabled=settings.access_log)
+    app.add_middleware(
+        RequestContext,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        access_log_enabled=settings.access_log,
+    )
     return app

@@ -16,8 +16,9 @@ from fastapi.security import APIKeyHeader
 from serving.errors import ServingError
 from serving.settings import ROLE_RANK, Role, ServingSettings
 
-API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False,
-                              description="API key; its role decides what it may call.")
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="API key; its role decides what it may call."
+)
 
 
 def _presented_key(request: Request, header_key: str | None) -> str | None:
@@ -50,9 +51,11 @@ def require_role(minimum: Role) -> Callable:
         if role is None:
             raise ServingError(401, "unauthorized", "the API key is not valid")
         if ROLE_RANK[role] < ROLE_RANK[minimum]:
-            raise ServingError(403, "forbidden",
-                               f"this route needs the {minimum.value} role; the key has "
-                               f"{role.value}")
+            raise ServingError(
+                403,
+                "forbidden",
+                f"this route needs the {minimum.value} role; the key has {role.value}",
+            )
         return role
 
     check.__name__ = f"require_{minimum.value}"

@@ -22,9 +22,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = ServingSettings()
     configure_logging(settings.log_level)
-    uvicorn.run(create_app(settings), host=args.host or settings.host,
-                port=args.port or settings.port, log_config=None, access_log=False,
-                workers=1)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        access_log=False,
+        workers=1,
+    )
 
 
 if __name__ == "__main__":

@@ -18,9 +18,18 @@ from serving.logging import current_request_id
 
 log = logging.getLogger(__name__)
 
-NAMES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
-         415: "unsupported_media_type", 422: "validation_error", 503: "unavailable"}
+NAMES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    503: "unavailable",
+}
 
 
 class ErrorBody(BaseModel):
@@ -39,8 +48,9 @@ class ServingError(Exception):
         self.status, self.name, self.message = status, name, message
 
 
-def error_response(status: int, name: str, message: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, name: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = ErrorBody(name=name, message=message, request_id=current_request_id())
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
@@ -62,8 +72,9 @@ async def _validation(_: Request, error: RequestValidationError) -> JSONResponse
 
 async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
     name = NAMES.get(error.status_code, "http_error")
-    return error_response(error.status_code, name, str(error.detail),
-                          headers=getattr(error, "headers", None))
+    return error_response(
+        error.status_code, name, str(error.detail), headers=getattr(error, "headers", None)
+    )
 
 
 async def _serving(_: Request, error: ServingError) -> JSONResponse:
@@ -72,8 +83,9 @@ async def _serving(_: Request, error: ServingError) -> JSONResponse:
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    return error_response(500, "internal_error",
-                          "an unexpected error occurred; quote the request id to the operators")
+    return error_response(
+        500, "internal_error", "an unexpected error occurred; quote the request id to the operators"
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

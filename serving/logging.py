@@ -47,8 +47,9 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None) or current_request_id()
         if request_id:
             entry["request_id"] = request_id
-        entry.update({k: v for k, v in record.__dict__.items()
-                      if k not in _STANDARD and k != "request_id"})
+        entry.update(
+            {k: v for k, v in record.__dict__.items() if k not in _STANDARD and k != "request_id"}
+        )
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

@@ -22,31 +22,49 @@ class ServingMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "retailiq_serving_requests", "HTTP requests handled.",
-            ["method", "route", "status"], registry=self.registry)
+            "retailiq_serving_requests",
+            "HTTP requests handled.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "retailiq_serving_request_duration_seconds", "Time to answer a request.",
-            ["method", "route", "status"], buckets=BUCKETS, registry=self.registry)
+            "retailiq_serving_request_duration_seconds",
+            "Time to answer a request.",
+            ["method", "route", "status"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
         self.model = Gauge(
-            "retailiq_serving_model_info", "1 for the model version loaded per alias.",
-            ["model_name", "alias", "version", "role"], registry=self.registry)
+            "retailiq_serving_model_info",
+            "1 for the model version loaded per alias.",
+            ["model_name", "alias", "version", "role"],
+            registry=self.registry,
+        )
         self.loaded_at = Gauge(
-            "retailiq_serving_model_loaded_timestamp_seconds", "When the served model loaded.",
-            registry=self.registry)
+            "retailiq_serving_model_loaded_timestamp_seconds",
+            "When the served model loaded.",
+            registry=self.registry,
+        )
         self.reloads = Counter(
-            "retailiq_serving_model_reloads", "Model loads by outcome.", ["outcome"],
-            registry=self.registry)
+            "retailiq_serving_model_reloads",
+            "Model loads by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.registry_up = Gauge(
-            "retailiq_serving_registry_up", "1 if the last registry check succeeded.",
-            registry=self.registry)
+            "retailiq_serving_registry_up",
+            "1 if the last registry check succeeded.",
+            registry=self.registry,
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         labels = (method, route, str(status))
         self.requests.labels(*labels).inc()
         self.latency.labels(*labels).observe(seconds)
 
-    def model_loaded(self, name: str, alias: str, version: str, role: str,
-                     loaded_at: float | None = None) -> None:
+    def model_loaded(
+        self, name: str, alias: str, version: str, role: str, loaded_at: float | None = None
+    ) -> None:
         """Only the current version of a role keeps a series."""
         for labels in list(self.model._metrics):
             if labels[3] == role:

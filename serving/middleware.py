@@ -18,13 +18,15 @@ access_log = logging.getLogger("serving.access")
 log = logging.getLogger(__name__)
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(BaseException):  # noqa: N818
+    """Raised from ``receive``; a BaseException so that FastAPI's body parsing (which turns any
+    Exception into a 400) lets it through to this middleware."""
 
 
 class RequestContext:
-    def __init__(self, app, metrics: ServingMetrics, max_body_bytes: int,
-                 access_log_enabled: bool = True) -> None:
+    def __init__(
+        self, app, metrics: ServingMetrics, max_body_bytes: int, access_log_enabled: bool = True
+    ) -> None:
         self.app, self.metrics, self.limit = app, metrics, max_body_bytes
         self.access_log_enabled = access_log_enabled
 
@@ -40,8 +42,10 @@ class RequestContext:
         async def send_with_id(message) -> None:
             if message["type"] == "http.response.start":
                 status[0], status[1] = message["status"], True
-                message["headers"] = [*message.get("headers", []),
-                                      (b"x-request-id", request_id.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
             await send(message)
 
         try:
@@ -51,11 +55,14 @@ class RequestContext:
         except Exception:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             if not status[1]:
-                response = error_response(500, "internal_error", "an unexpected error "
-                                          "occurred; quote the request id to the operators")
+                response = error_response(
+                    500,
+                    "internal_error",
+                    "an unexpected error occurred; quote the request id to the operators",
+                )
                 await response(scope, receive, send_with_id)
         finally:
-            self._record(scope, status[0], time.perf_counter() - started)
+            self._record(scope, status[0], time.perf_counter() - started, request_id)
             reset_request_id(token)
 
     async def _handle(self, scope, receive, send, length: bytes | None) -> None:
@@ -77,15 +84,27 @@ class RequestContext:
     async def _reject_large(self, scope, receive, send, response_started: bool) -> None:
         if response_started:
             return
-        response = error_response(413, "payload_too_large",
-                                  f"the request body exceeds {self.limit} bytes")
+        response = error_response(
+            413, "payload_too_large", f"the request body exceeds {self.limit} bytes"
+        )
         await response(scope, receive, send)
 
-    def _record(self, scope, status: int, seconds: float) -> None:
+    def _record(self, scope, status: int, seconds: float, request_id: str) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         self.metrics.observe(scope["method"], template, status, seconds)
         if self.access_log_enabled:
-            access_log.info("%s %s %s", scope["method"], scope["path"], status, extra={
-                "method": scope["method"], "path": scope["path"], "route": template,
-                "status": status, "duration_ms": round(seconds * 1000, 3)})
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": template,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                },
+            )

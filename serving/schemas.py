@@ -23,10 +23,15 @@ LEVELS_DOC = "Interval levels in percent (default 80 and 95); [] for the point o
 class ForecastRequest(BaseModel):
     """Series by id, or a store (all its items, or the ones listed)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"series_ids": ["CA_1__FOODS_3_090"], "horizon": 7, "levels": [80, 95]},
-        {"store_id": "CA_1", "item_ids": ["FOODS_3_090", "FOODS_3_586"], "horizon": 28},
-    ]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"series_ids": ["CA_1__FOODS_3_090"], "horizon": 7, "levels": [80, 95]},
+                {"store_id": "CA_1", "item_ids": ["FOODS_3_090", "FOODS_3_586"], "horizon": 28},
+            ]
+        },
+    )
 
     series_ids: list[SeriesId] | None = Field(None, min_length=1, max_length=HARD_MAX_SERIES)
     store_id: SeriesId | None = None
@@ -51,7 +56,8 @@ class PriceScenario(BaseModel):
     series_id: SeriesId
     price: float | None = Field(None, gt=0, le=1_000_000, description="New unit price.")
     discount_pct: float | None = Field(
-        None, ge=0, lt=100, description="Discount off the last known price, in percent.")
+        None, ge=0, lt=100, description="Discount off the last known price, in percent."
+    )
 
     @model_validator(mode="after")
     def _one_price(self) -> PriceScenario:
@@ -61,9 +67,17 @@ class PriceScenario(BaseModel):
 
 
 class ScenarioRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"scenarios": [{"series_id": "CA_1__FOODS_3_090", "discount_pct": 20}], "horizon": 14},
-    ]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "scenarios": [{"series_id": "CA_1__FOODS_3_090", "discount_pct": 20}],
+                    "horizon": 14,
+                },
+            ]
+        },
+    )
 
     scenarios: list[PriceScenario] = Field(min_length=1, max_length=HARD_MAX_SERIES)
     horizon: Horizon | None = Field(None, description=HORIZON_DOC)
@@ -80,8 +94,12 @@ class ScenarioRequest(BaseModel):
 class ForecastRow(BaseModel):
     """One day: the predicted quantity and ``lower_<level>`` / ``upper_<level>`` bounds."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
-        {"date": "2016-05-23", "quantity": 1.84, "lower_80": 0.4, "upper_80": 3.5}]})
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [{"date": "2016-05-23", "quantity": 1.84, "lower_80": 0.4, "upper_80": 3.5}]
+        },
+    )
     __pydantic_extra__: dict[str, float | None]
 
     date: str = Field(description="ISO day.")

@@ -68,17 +68,28 @@ class Registry:
         pyfunc = mlflow.pyfunc.load_model(uri, model_config={"model_version": version.version})
         python_model = pyfunc.unwrap_python_model()
         forecaster = python_model.forecaster_
-        frame = pyfunc.predict(pd.DataFrame({UNIQUE_ID: [ALL_SERIES]}),
-                               params={"h": int(python_model.max_horizon),
-                                       "level": list(levels)})
+        frame = pyfunc.predict(
+            pd.DataFrame({UNIQUE_ID: [ALL_SERIES]}),
+            params={"h": int(python_model.max_horizon), "level": list(levels)},
+        )
         table = ForecastTable.from_frame(frame, forecaster.alias, levels)
-        return LoadedModel(self.name, alias, str(version.version), version.run_id, pyfunc,
-                           table, forecaster.alias, _base_prices(forecaster), datetime.now(UTC))
+        return LoadedModel(
+            self.name,
+            alias,
+            str(version.version),
+            version.run_id,
+            pyfunc,
+            table,
+            forecaster.alias,
+            _base_prices(forecaster),
+            datetime.now(UTC),
+        )
 
     def versions(self, limit: int) -> tuple[dict[str, str], list]:
         aliases = dict(self.client.get_registered_model(self.name).aliases)
         found = self.client.search_model_versions(
-            f"name = '{self.name}'", max_results=limit, order_by=["version_number DESC"])
+            f"name = '{self.name}'", max_results=limit, order_by=["version_number DESC"]
+        )
         return aliases, list(found)
 
 
@@ -95,8 +106,9 @@ def _base_prices(forecaster) -> pd.Series | None:
 class ModelService:
     """Holds the served (and optional shadow) model; reloads it when the alias moves."""
 
-    def __init__(self, settings: ServingSettings, metrics: ServingMetrics,
-                 registry: Registry | None = None) -> None:
+    def __init__(
+        self, settings: ServingSettings, metrics: ServingMetrics, registry: Registry | None = None
+    ) -> None:
         self.settings, self.metrics = settings, metrics
         self.registry = registry or Registry(settings.registry_uri, settings.model_name)
         self.current: LoadedModel | None = None
@@ -143,11 +155,17 @@ class ModelService:
             return False
         self.current, self.problem = loaded, None  # the atomic swap
         self.metrics.reloads.labels("loaded").inc()
-        self.metrics.model_loaded(loaded.name, loaded.alias, loaded.version, "served",
-                                  loaded.loaded_at.timestamp())
-        log.info("serving %s version %s (%s) loaded in %.1f s", loaded.name, loaded.version,
-                 loaded.alias, time.perf_counter() - started,
-                 extra={"model_version": loaded.version, "series": len(loaded.table.series)})
+        self.metrics.model_loaded(
+            loaded.name, loaded.alias, loaded.version, "served", loaded.loaded_at.timestamp()
+        )
+        log.info(
+            "serving %s version %s (%s) loaded in %.1f s",
+            loaded.name,
+            loaded.version,
+            loaded.alias,
+            time.perf_counter() - started,
+            extra={"model_version": loaded.version, "series": len(loaded.table.series)},
+        )
         return True
 
     def _refresh_shadow(self, force: bool) -> None:
@@ -163,8 +181,9 @@ class ModelService:
     def _degrade(self, reason: str) -> None:
         self.metrics.registry_up.set(0)
         self.problem = reason
-        log.warning("%s; still serving version %s", reason,
-                    self.current.version if self.current else None)
+        log.warning(
+            "%s; still serving version %s", reason, self.current.version if self.current else None
+        )
 
     # -- answering ------------------------------------------------------------------------
     def resolve(self, model: LoadedModel, request: ForecastRequest) -> tuple[list[str], list[str]]:
@@ -180,51 +199,65 @@ class ModelService:
         asked = list(dict.fromkeys(asked))
         limit = self.settings.max_batch_series
         if len(asked) > limit:
-            raise ServingError(422, "too_many_series",
-                               f"at most {limit} series per request, got {len(asked)}")
+            raise ServingError(
+                422, "too_many_series", f"at most {limit} series per request, got {len(asked)}"
+            )
         index = model.table.index
         return [s for s in asked if s in index], [s for s in asked if s not in index]
 
-    def horizon_and_levels(self, model: LoadedModel, horizon: int | None,
-                           levels: list[int] | None) -> tuple[int, list[int]]:
+    def horizon_and_levels(
+        self, model: LoadedModel, horizon: int | None, levels: list[int] | None
+    ) -> tuple[int, list[int]]:
         h = horizon or model.max_horizon
         if h > model.max_horizon:
-            raise ServingError(422, "horizon_too_long",
-                               f"horizon {h} exceeds the model's maximum of {model.max_horizon} "
-                               f"days (version {model.version})")
+            raise ServingError(
+                422,
+                "horizon_too_long",
+                f"horizon {h} exceeds the model's maximum of {model.max_horizon} "
+                f"days (version {model.version})",
+            )
         chosen = self.settings.default_levels if levels is None else levels
         return h, sorted(set(chosen))
 
-    def forecast(self, model: LoadedModel, known: list[str], h: int, levels: list[int]
-                 ) -> list[dict]:
+    def forecast(
+        self, model: LoadedModel, known: list[str], h: int, levels: list[int]
+    ) -> list[dict]:
         """Rows from the precomputed table; other levels through the model (blocking)."""
         table = model.table
         if not set(levels) <= set(table.levels) and known:
-            frame = model.pyfunc.predict(pd.DataFrame({UNIQUE_ID: known}),
-                                         params={"h": h, "level": levels})
+            frame = model.pyfunc.predict(
+                pd.DataFrame({UNIQUE_ID: known}), params={"h": h, "level": levels}
+            )
             table = ForecastTable.from_frame(frame, model.column, levels)
         return [table.series_answer(sid, h, levels) for sid in known]
 
-    def scenarios(self, model: LoadedModel, request: ScenarioRequest, h: int,
-                  levels: list[int]) -> tuple[list[dict], list[str]]:
+    def scenarios(
+        self, model: LoadedModel, request: ScenarioRequest, h: int, levels: list[int]
+    ) -> tuple[list[dict], list[str]]:
         """What-if prices through the model's price response (blocking: about a second)."""
         limit = self.settings.max_scenario_series
         if len(request.scenarios) > limit:
-            raise ServingError(422, "too_many_series",
-                               f"at most {limit} scenarios per request, got "
-                               f"{len(request.scenarios)}")
+            raise ServingError(
+                422,
+                "too_many_series",
+                f"at most {limit} scenarios per request, got {len(request.scenarios)}",
+            )
         if model.base_prices is None:
-            raise ServingError(422, "no_price_response",
-                               f"version {model.version} has no price-sensitive member; a price "
-                               "scenario would not change its forecast")
+            raise ServingError(
+                422,
+                "no_price_response",
+                f"version {model.version} has no price-sensitive member; a price "
+                "scenario would not change its forecast",
+            )
         index = model.table.index
         chosen = [s for s in request.scenarios if s.series_id in index]
         unknown = [s.series_id for s in request.scenarios if s.series_id not in index]
         if not chosen:
             return [], unknown
         prices = {s.series_id: _scenario_price(s, model.base_prices) for s in chosen}
-        frame = model.pyfunc.predict(_whatif_frame(model.table, prices, h),
-                                     params={"h": h, "level": levels})
+        frame = model.pyfunc.predict(
+            _whatif_frame(model.table, prices, h), params={"h": h, "level": levels}
+        )
         table = ForecastTable.from_frame(frame, model.column, levels)
         answers = []
         for sid, price in prices.items():
@@ -232,11 +265,17 @@ class ModelService:
             rows = table.rows(table.index[sid], h, levels, {"baseline_quantity": base})
             store, item = split_series_id(sid)
             base_price = model.base_prices.get(sid)
-            answers.append({"series_id": sid, "store_id": store, "item_id": item,
-                            "price": price, "rows": rows,
-                            "base_price": None if pd.isna(base_price) else float(base_price)})
+            answers.append(
+                {
+                    "series_id": sid,
+                    "store_id": store,
+                    "item_id": item,
+                    "price": price,
+                    "rows": rows,
+                    "base_price": None if pd.isna(base_price) else float(base_price),
+                }
+            )
         return answers, unknown
-
 
     def log_shadow(self, model: LoadedModel, known: list[str], h: int) -> None:
         """One JSON log line: the shadow's point forecasts next to the served ones."""
@@ -244,12 +283,25 @@ class ModelService:
         if shadow is None:
             return
         served, other = model.table, shadow.table
-        pairs = {sid: {"served": _rounded(served.point[served.index[sid], :h]),
-                       "shadow": _rounded(other.point[other.index[sid], :h])
-                       if sid in other.index else None} for sid in known}
-        shadow_log.info("shadow forecast", extra={
-            "served_version": model.version, "shadow_alias": shadow.alias,
-            "shadow_version": shadow.version, "horizon": h, "series": pairs})
+        pairs = {
+            sid: {
+                "served": _rounded(served.point[served.index[sid], :h]),
+                "shadow": _rounded(other.point[other.index[sid], :h])
+                if sid in other.index
+                else None,
+            }
+            for sid in known
+        }
+        shadow_log.info(
+            "shadow forecast",
+            extra={
+                "served_version": model.version,
+                "shadow_alias": shadow.alias,
+                "shadow_version": shadow.version,
+                "horizon": h,
+                "series": pairs,
+            },
+        )
 
 
 def _rounded(values: np.ndarray) -> list[float]:
@@ -261,9 +313,11 @@ def _scenario_price(scenario, base_prices: pd.Series) -> float:
         return float(scenario.price)
     base = base_prices.get(scenario.series_id)
     if base is None or pd.isna(base):
-        raise ServingError(422, "no_base_price",
-                           f"series {scenario.series_id} has no known price to discount; "
-                           "give an absolute price")
+        raise ServingError(
+            422,
+            "no_base_price",
+            f"series {scenario.series_id} has no known price to discount; give an absolute price",
+        )
     return float(base) * (1 - scenario.discount_pct / 100)
 
 
@@ -275,19 +329,26 @@ def _whatif_frame(table: ForecastTable, prices: dict[str, float], h: int) -> pd.
         ids += [sid] * len(dates)
         days += dates
         values += [price] * len(dates)
-    return pd.DataFrame({UNIQUE_ID: ids, DS: pd.to_datetime(days),
-                         SELL_PRICE: np.asarray(values, dtype="float64")})
+    return pd.DataFrame(
+        {UNIQUE_ID: ids, DS: pd.to_datetime(days), SELL_PRICE: np.asarray(values, dtype="float64")}
+    )
 
 
-def version_info(version) -> dict:
-    """A registry version as the /v1/models entry."""
+def version_info(version, aliases: dict[str, str]) -> dict:
+    """A registry version as the /v1/models entry (``aliases``: alias -> version)."""
     tags = dict(version.tags or {})
     created = version.creation_timestamp
-    return {"version": str(version.version), "aliases": list(getattr(version, "aliases", [])),
-            "status": version.status, "run_id": version.run_id,
-            "created_at": datetime.fromtimestamp(created / 1000, UTC) if created else None,
-            "description": version.description or None, "metrics": metrics_from_tags(tags),
-            "tags": tags}
+    named = sorted(a for a, v in aliases.items() if str(v) == str(version.version))
+    return {
+        "version": str(version.version),
+        "aliases": named,
+        "status": version.status,
+        "run_id": version.run_id,
+        "created_at": datetime.fromtimestamp(created / 1000, UTC) if created else None,
+        "description": version.description or None,
+        "metrics": metrics_from_tags(tags),
+        "tags": tags,
+    }
 
 
 def _short(error: Exception) -> str:

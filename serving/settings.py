@@ -34,43 +34,57 @@ def default_tracking_uri(data_dir: Path = DEFAULT_DATA_DIR) -> str:
 
 
 class ServingSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RETAILIQ_SERVING_", env_file=".env",
-                                      extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="RETAILIQ_SERVING_", env_file=".env", extra="ignore"
+    )
 
     data_dir: Path = Field(
-        DEFAULT_DATA_DIR, validation_alias=AliasChoices("RETAILIQ_SERVING_DATA_DIR",
-                                                        "RETAILIQ_DATA_DIR", "data_dir"),
-        description="Project data folder; the default registry lives under it.")
+        DEFAULT_DATA_DIR,
+        validation_alias=AliasChoices("RETAILIQ_SERVING_DATA_DIR", "RETAILIQ_DATA_DIR", "data_dir"),
+        description="Project data folder; the default registry lives under it.",
+    )
     tracking_uri: str | None = Field(
-        None, validation_alias=AliasChoices("RETAILIQ_SERVING_TRACKING_URI",
-                                            "RETAILIQ_MLFLOW_TRACKING_URI",
-                                            "MLFLOW_TRACKING_URI", "tracking_uri"),
-        description="MLflow tracking/registry URI (default sqlite:///data/mlflow/mlflow.db).")
+        None,
+        validation_alias=AliasChoices(
+            "RETAILIQ_SERVING_TRACKING_URI",
+            "RETAILIQ_MLFLOW_TRACKING_URI",
+            "MLFLOW_TRACKING_URI",
+            "tracking_uri",
+        ),
+        description="MLflow tracking/registry URI (default sqlite:///data/mlflow/mlflow.db).",
+    )
     model_name: str = Field("demand_forecaster", description="Registered model to serve.")
     alias: str = Field("champion", description="Registry alias served.")
     shadow_alias: str | None = Field(
-        None, description="Also load this alias (e.g. challenger) and log its answers next to "
-        "the served ones; never returned.")
+        None,
+        description="Also load this alias (e.g. challenger) and log its answers next to "
+        "the served ones; never returned.",
+    )
     poll_interval_s: float = Field(
-        30.0, ge=0, description="Seconds between registry alias checks (0: never poll).")
+        30.0, ge=0, description="Seconds between registry alias checks (0: never poll)."
+    )
 
     host: str = Field("127.0.0.1", description="Address uvicorn binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port uvicorn binds.")
 
     api_keys: dict[str, Role] = Field(
-        default_factory=dict, description='API keys and their roles, JSON: {"key": "admin"}.')
+        default_factory=dict, description='API keys and their roles, JSON: {"key": "admin"}.'
+    )
     auth_disabled: bool = Field(
-        False, description="Turn API keys off explicitly (local development only).")
+        False, description="Turn API keys off explicitly (local development only)."
+    )
     public_invocations: bool = Field(
-        False, description="Serve /invocations without a key, like `mlflow models serve`.")
+        False, description="Serve /invocations without a key, like `mlflow models serve`."
+    )
 
     max_batch_series: int = Field(1000, ge=1, description="Series in one forecast request.")
     max_scenario_series: int = Field(100, ge=1, description="Series in one what-if request.")
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body.")
     default_levels: list[int] = Field([80, 95], description="Interval levels when none asked.")
     precomputed_levels: list[int] = Field(
-        [50, 80, 90, 95, 99], description="Levels answered from the table built at load; "
-        "others go through the model.")
+        [50, 80, 90, 95, 99],
+        description="Levels answered from the table built at load; others go through the model.",
+    )
 
     log_level: str = Field("INFO", description="Root log level.")
     access_log: bool = Field(True, description="One JSON log line per request.")

@@ -45,8 +45,7 @@ class ForecastTable:
         return sorted(self.bounds)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, alias: str, levels: Sequence[int]
-                   ) -> ForecastTable:
+    def from_frame(cls, frame: pd.DataFrame, alias: str, levels: Sequence[int]) -> ForecastTable:
         """From the pyfunc's long output (``unique_id, ds, <alias>, <alias>-lo-<lv>, ...``)."""
         frame = frame.sort_values([UNIQUE_ID, DS], kind="stable").reset_index(drop=True)
         ids = frame[UNIQUE_ID].astype(str)
@@ -64,21 +63,31 @@ class ForecastTable:
         dates: list[list[str]] = [[] for _ in series]
         for r, day in zip(row.tolist(), days.tolist(), strict=True):
             dates[r].append(day)
-        bounds = {lv: (grid(forecast_column(alias, "lo", lv)),
-                       grid(forecast_column(alias, "hi", lv))) for lv in levels}
+        bounds = {
+            lv: (grid(forecast_column(alias, "lo", lv)), grid(forecast_column(alias, "hi", lv)))
+            for lv in levels
+        }
         by_store: dict[str, list[str]] = {}
         for sid in series:
             store, _ = split_series_id(sid)
             if store is not None:
                 by_store.setdefault(store, []).append(sid)
-        return cls(series, {s: i for i, s in enumerate(series)}, dates, grid(alias), bounds,
-                   by_store)
+        return cls(
+            series, {s: i for i, s in enumerate(series)}, dates, grid(alias), bounds, by_store
+        )
 
-    def rows(self, position: int, h: int, levels: Sequence[int],
-             extra: dict[str, np.ndarray] | None = None) -> list[dict]:
+    def rows(
+        self,
+        position: int,
+        h: int,
+        levels: Sequence[int],
+        extra: dict[str, np.ndarray] | None = None,
+    ) -> list[dict]:
         """The first ``h`` days of one series as JSON-ready dicts (NaN becomes null)."""
-        keys, columns = ["date", "quantity"], [self.dates[position][:h],
-                                               _floats(self.point[position, :h])]
+        keys, columns = (
+            ["date", "quantity"],
+            [self.dates[position][:h], _floats(self.point[position, :h])],
+        )
         for lv in levels:
             lower, upper = self.bounds[lv]
             keys += [_bound_key("lo", lv), _bound_key("hi", lv)]
@@ -90,8 +99,12 @@ class ForecastTable:
 
     def series_answer(self, series_id: str, h: int, levels: Sequence[int]) -> dict:
         store, item = split_series_id(series_id)
-        return {"series_id": series_id, "store_id": store, "item_id": item,
-                "rows": self.rows(self.index[series_id], h, levels)}
+        return {
+            "series_id": series_id,
+            "store_id": store,
+            "item_id": item,
+            "rows": self.rows(self.index[series_id], h, levels),
+        }
 
 
 def _floats(values: np.ndarray) -> list[float | None]:

@@ -21,6 +21,12 @@ def json_response(payload: dict, status: int = 200) -> Response:
 
 
 def answer_meta(model: LoadedModel, h: int, levels: list[int], unknown: list[str]) -> dict:
-    return {"model_name": model.name, "model_version": model.version, "alias": model.alias,
-            "generated_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "horizon": h, "levels": levels, "unknown_series": unknown}
+    return {
+        "model_name": model.name,
+        "model_version": model.version,
+        "alias": model.alias,
+        "generated_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "horizon": h,
+        "levels": levels,
+        "unknown_series": unknown,
+    }

@@ -13,10 +13,15 @@ from serving.schemas import ForecastRequest, ForecastResponse, ScenarioRequest, 
 router = APIRouter(prefix="/v1/forecasts", tags=["forecasts"], dependencies=[Depends(reader)])
 
 
-@router.post("", response_model=ForecastResponse, responses=ERROR_RESPONSES,
-             summary="Daily quantity with interval bounds per series")
-async def forecasts(body: ForecastRequest, request: Request,
-                    background: BackgroundTasks) -> Response:
+@router.post(
+    "",
+    response_model=ForecastResponse,
+    responses=ERROR_RESPONSES,
+    summary="Daily quantity with interval bounds per series",
+)
+async def forecasts(
+    body: ForecastRequest, request: Request, background: BackgroundTasks
+) -> Response:
     """Ids the model does not know are listed in ``unknown_series``; the others are answered.
     The precomputed levels are a table lookup; other levels go through the model."""
     service = service_of(request)
@@ -32,8 +37,12 @@ async def forecasts(body: ForecastRequest, request: Request,
     return json_response({**answer_meta(model, h, levels, unknown), "forecasts": answers})
 
 
-@router.post("/scenarios", response_model=ScenarioResponse, responses=ERROR_RESPONSES,
-             summary="What-if: the forecast at a new price or discount per series")
+@router.post(
+    "/scenarios",
+    response_model=ScenarioResponse,
+    responses=ERROR_RESPONSES,
+    summary="What-if: the forecast at a new price or discount per series",
+)
 async def scenarios(body: ScenarioRequest, request: Request) -> Response:
     """Answered by the model's price response (the price-sensitive members forecast again with
     the scenario price on every day of the horizon); ``baseline_quantity`` is the forecast at

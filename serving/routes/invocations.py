@@ -19,44 +19,60 @@ from serving.routes.common import service_of
 
 router = APIRouter(tags=["mlflow"])
 
-_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"type": "object"}, "example": {
-        "dataframe_split": {"columns": ["unique_id"], "data": [["CA_1__FOODS_3_090"]]},
-        "params": {"h": 7, "level": [80, 95]}}},
-    "text/csv": {"schema": {"type": "string"}},
-}}}
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object"},
+                "example": {
+                    "dataframe_split": {"columns": ["unique_id"], "data": [["CA_1__FOODS_3_090"]]},
+                    "params": {"h": 7, "level": [80, 95]},
+                },
+            },
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
 
 
-def invocations_access(request: Request,
-                       header_key: str | None = Depends(API_KEY_HEADER)) -> None:
+def invocations_access(request: Request, header_key: str | None = Depends(API_KEY_HEADER)) -> None:
     """A reader key, unless the deployment serves /invocations publicly."""
     if not request.app.state.settings.public_invocations:
         reader(request, header_key)
 
 
-@router.post("/invocations", dependencies=[Depends(invocations_access)],
-             responses=ERROR_RESPONSES, openapi_extra=_BODY,
-             summary="MLflow scoring protocol (as `mlflow models serve`)")
+@router.post(
+    "/invocations",
+    dependencies=[Depends(invocations_access)],
+    responses=ERROR_RESPONSES,
+    openapi_extra=_BODY,
+    summary="MLflow scoring protocol (as `mlflow models serve`)",
+)
 async def invocations(request: Request) -> Response:
     model = service_of(request).model()
     data = await request.body()
     content_type = request.headers.get("content-type")
     if not content_type:
-        raise ServingError(415, "unsupported_media_type",
-                           "Content-Type must be application/json or text/csv")
+        raise ServingError(
+            415, "unsupported_media_type", "Content-Type must be application/json or text/csv"
+        )
     schema = model.pyfunc.metadata.get_input_schema()
     try:
-        result = await run_in_threadpool(scoring_server.invocations, data, content_type,
-                                         model.pyfunc, schema)
+        result = await run_in_threadpool(
+            scoring_server.invocations, data, content_type, model.pyfunc, schema
+        )
     except MlflowException as error:
-        raise ServingError(error.get_http_status_code(), "invalid_input",
-                           _mlflow_message(error)) from error
+        raise ServingError(
+            error.get_http_status_code(), "invalid_input", _mlflow_message(error)
+        ) from error
     except (ValueError, TypeError, KeyError, UnicodeDecodeError) as error:
         raise ServingError(400, "invalid_input", f"{type(error).__name__}: {error}") from error
     if result.status != 200:
         raise ServingError(result.status, "unsupported_media_type", result.response)
-    return Response(result.response, media_type=result.mimetype,
-                    headers={"X-Model-Version": model.version})
+    return Response(
+        result.response, media_type=result.mimetype, headers={"X-Model-Version": model.version}
+    )
 
 
 def _mlflow_message(error: MlflowException) -> str:

@@ -35,8 +35,10 @@ from serving.settings import ServingSettings
 
 H = 14
 KEYS = {"reader-key": "reader", "manager-key": "manager", "admin-key": "admin"}
-WEIGHTS = {1: {"SeasonalNaive": 0.3, "MovingAverage": 0.2, "XGBoost": 0.5},
-           2: {"SeasonalNaive": 0.7, "MovingAverage": 0.2, "XGBoost": 0.1}}
+WEIGHTS = {
+    1: {"SeasonalNaive": 0.3, "MovingAverage": 0.2, "XGBoost": 0.5},
+    2: {"SeasonalNaive": 0.7, "MovingAverage": 0.2, "XGBoost": 0.1},
+}
 
 
 def make_history(n_days: int = 120, seed: int = 0) -> pd.DataFrame:
@@ -48,22 +50,37 @@ def make_history(n_days: int = 120, seed: int = 0) -> pd.DataFrame:
         for i in range(3):
             level = rng.choice([0.8, 1.0, 1.25], size=n_days // 14 + 1).repeat(14)[:n_days]
             mean = (6.0 + 3 * i) * (1.0 + 0.4 * (dates.dayofweek >= 5)) * level**-2.0
-            frames.append(pd.DataFrame({UNIQUE_ID: f"S_{store}__ITEM_{i}", DS: dates,
-                                        Y: rng.poisson(mean).astype(float),
-                                        SELL_PRICE: (2.0 + i) * level}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        UNIQUE_ID: f"S_{store}__ITEM_{i}",
+                        DS: dates,
+                        Y: rng.poisson(mean).astype(float),
+                        SELL_PRICE: (2.0 + i) * level,
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
 def _members(history: pd.DataFrame) -> list:
-    xgb = XGBoostForecaster(lags=(1, 7), rolling_lags=(1,), rolling_windows=(7,),
-                            n_estimators=20, max_depth=3, calibration_horizon=H)
+    xgb = XGBoostForecaster(
+        lags=(1, 7),
+        rolling_lags=(1,),
+        rolling_windows=(7,),
+        n_estimators=20,
+        max_depth=3,
+        calibration_horizon=H,
+    )
     return [m.fit(history) for m in (SeasonalNaive(), MovingAverage(), xgb)]
 
 
 def _calibration(history: pd.DataFrame) -> ResidualCalibration:
     cv = cross_validation(SeasonalNaive(), history, H, n_windows=2, step_size=H)
-    cv = cv.merge(cross_validation(MovingAverage(), history, H, n_windows=2, step_size=H)
-                  .drop(columns=[Y]), on=[UNIQUE_ID, DS, CUTOFF])
+    cv = cv.merge(
+        cross_validation(MovingAverage(), history, H, n_windows=2, step_size=H).drop(columns=[Y]),
+        on=[UNIQUE_ID, DS, CUTOFF],
+    )
     weights = EnsembleWeights("test", pd.Series({"SeasonalNaive": 0.5, "MovingAverage": 0.5}))
     cv[ENSEMBLE] = combine(cv, weights)
     return ResidualCalibration.from_backtest(cv, ENSEMBLE)
@@ -78,8 +95,9 @@ def history() -> pd.DataFrame:
 def registry(tmp_path_factory, history) -> Iterator[TrackingConfig]:
     """Versions 1 (champion) and 2 (challenger) of demand_forecaster in a temporary store."""
     folder = tmp_path_factory.mktemp("serving-mlflow")
-    config = TrackingConfig(f"sqlite:///{folder}/mlflow.db", "serving-test",
-                            str(folder / "artifacts"))
+    config = TrackingConfig(
+        f"sqlite:///{folder}/mlflow.db", "serving-test", str(folder / "artifacts")
+    )
     previous = mlflow.get_tracking_uri()
     members, calibration = _members(history), _calibration(history)
     client = config.client()
@@ -87,10 +105,14 @@ def registry(tmp_path_factory, history) -> Iterator[TrackingConfig]:
         ensemble = Ensemble(EnsembleWeights("test", pd.Series(weights)), calibration)
         with tracked_run(config, f"ensemble-{number}") as run:
             info = log_demand_forecaster(members, ensemble, history, max_horizon=H)
-        tags = {"code_version": "test", "metric.rmsse": f"{0.8 + number / 100}",
-                "training_window_end": str(history[DS].max().date())}
-        version = register_version(client, info.model_uri, tags, run_id=run.info.run_id,
-                                   model_id=info.model_id)
+        tags = {
+            "code_version": "test",
+            "metric.rmsse": f"{0.8 + number / 100}",
+            "training_window_end": str(history[DS].max().date()),
+        }
+        version = register_version(
+            client, info.model_uri, tags, run_id=run.info.run_id, model_id=info.model_id
+        )
         if number == 1:
             promote(client, MODEL_NAME, version.version)
     mlflow.set_tracking_uri(previous)
@@ -98,8 +120,12 @@ def registry(tmp_path_factory, history) -> Iterator[TrackingConfig]:
 
 
 def serving_settings(registry: TrackingConfig, **overrides) -> ServingSettings:
-    values = {"tracking_uri": registry.tracking_uri, "api_keys": KEYS, "poll_interval_s": 0,
-              "access_log": False}
+    values = {
+        "tracking_uri": registry.tracking_uri,
+        "api_keys": KEYS,
+        "poll_interval_s": 0,
+        "access_log": False,
+    }
     return ServingSettings(_env_file=None, **{**values, **overrides})
 
 
@@ -152,8 +178,9 @@ def live_server(registry):
     def start(**overrides) -> Iterator[str]:
         app = create_app(serving_settings(registry, **overrides))
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                               log_config=None, access_log=False))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 60

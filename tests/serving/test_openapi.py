@@ -22,8 +22,16 @@ def base_url(live_server):
 
 def test_openapi_has_every_route_and_the_key_scheme(base_url):
     spec = requests.get(f"{base_url}/openapi.json", timeout=10).json()
-    assert {"/health", "/ready", "/metrics", "/v1/models", "/v1/forecasts",
-            "/v1/forecasts/scenarios", "/invocations", "/v1/admin/reload"} <= set(spec["paths"])
+    assert {
+        "/health",
+        "/ready",
+        "/metrics",
+        "/v1/models",
+        "/v1/forecasts",
+        "/v1/forecasts/scenarios",
+        "/invocations",
+        "/v1/admin/reload",
+    } <= set(spec["paths"])
     assert "APIKeyHeader" in spec["components"]["securitySchemes"]
     assert requests.get(f"{base_url}/docs", timeout=10).status_code == 200
 
@@ -41,9 +49,15 @@ def session():
         yield http
 
 
-OPERATIONS = [("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics"),
-              ("GET", "/v1/models"), ("POST", "/v1/forecasts"),
-              ("POST", "/v1/forecasts/scenarios"), ("POST", "/invocations")]
+OPERATIONS = [
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/metrics"),
+    ("GET", "/v1/models"),
+    ("POST", "/v1/forecasts"),
+    ("POST", "/v1/forecasts/scenarios"),
+    ("POST", "/invocations"),
+]
 
 
 def test_every_operation_is_fuzzed(api_schema):
@@ -58,8 +72,13 @@ def test_generated_requests_never_get_a_server_error(api_schema, session, method
     statuses: set[int] = set()
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=FEWER.get(path, MAX_EXAMPLES), deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=FEWER.get(path, MAX_EXAMPLES),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def call(case) -> None:
         response = case.call_and_validate(session=session, checks=[not_a_server_error])
         assert response.status_code < 500, response.text[:500]

@@ -35,8 +35,13 @@ def test_moving_champion_swaps_versions_with_zero_failed_requests(live_server, s
                 try:
                     response = http.post("/v1/forecasts", json=BODY)
                     body = response.json()
-                    answers.append((response.status_code, body.get("model_version"),
-                                    body["forecasts"][0]["rows"][0]["quantity"]))
+                    answers.append(
+                        (
+                            response.status_code,
+                            body.get("model_version"),
+                            body["forecasts"][0]["rows"][0]["quantity"],
+                        )
+                    )
                 except Exception:  # a dropped connection counts as a failure
                     answers.append((0, None, None))
 
@@ -60,7 +65,7 @@ def test_moving_champion_swaps_versions_with_zero_failed_requests(live_server, s
     first_two = versions.index("2")
     assert set(versions[:first_two]) == {"1"} and versions[0] == "1"
     assert first_two > moved_at + 5  # version 1 kept answering while version 2 loaded
-    assert set(versions[first_two + 5:]) == {"2"}  # the two clients' last in-flight v1 answers
+    assert set(versions[first_two + 5 :]) == {"2"}  # the two clients' last in-flight v1 answers
     by_version = {v: {q for _, ver, q in answers if ver == v} for v in ("1", "2")}
     assert len(by_version["1"]) == len(by_version["2"]) == 1  # one whole version per answer
     assert by_version["1"] != by_version["2"]
@@ -70,14 +75,15 @@ def test_admin_reload_loads_the_moved_alias(running_app, set_champion):
     with running_app() as client:
         assert client.get("/ready").json()["model_version"] == "1"
         set_champion("2")  # no polling: nothing happens until asked
-        assert client.post("/v1/forecasts", json=BODY, headers=READER).json()[
-            "model_version"] == "1"
+        assert (
+            client.post("/v1/forecasts", json=BODY, headers=READER).json()["model_version"] == "1"
+        )
         response = client.post("/v1/admin/reload", headers=ADMIN)
         assert response.status_code == 200, response.text
-        assert response.json() == {"changed": True, "model_version": "2",
-                                   "previous_version": "1"}
-        assert client.post("/v1/forecasts", json=BODY, headers=READER).json()[
-            "model_version"] == "2"
+        assert response.json() == {"changed": True, "model_version": "2", "previous_version": "1"}
+        assert (
+            client.post("/v1/forecasts", json=BODY, headers=READER).json()["model_version"] == "2"
+        )
 
 
 @pytest.fixture
@@ -110,9 +116,16 @@ def test_unreachable_registry_degrades_ready_but_keeps_serving(running_app, clos
         service.registry = reachable  # the registry comes back: the next check clears it
         assert client.post("/v1/admin/reload", headers=ADMIN).status_code == 200
         assert client.get("/ready").json() | {"loaded_at": None, "last_check": None} == {
-            "status": "ready", "model_name": "demand_forecaster", "alias": "champion",
-            "model_version": "1", "loaded_at": None, "last_check": None, "reason": None,
-            "shadow_alias": None, "shadow_version": None}
+            "status": "ready",
+            "model_name": "demand_forecaster",
+            "alias": "champion",
+            "model_version": "1",
+            "loaded_at": None,
+            "last_check": None,
+            "reason": None,
+            "shadow_alias": None,
+            "shadow_version": None,
+        }
 
 
 def test_not_ready_until_a_model_loads(running_app):
