@@ -4,10 +4,11 @@
 latest window of the offline feature table and returns a small :class:`DriftSummary`: per column
 the drift score and test of Evidently's ``DataDriftPreset`` (method picked per column type), the
 Kullback-Leibler divergence (``kl_div``, the design documents' retraining signal), the share of
-drifted columns, and the HTML report written where the caller asks. A column's KL counts towards
-retraining only when its drift test is significant too (``kl_drifted``): on a week of rows the
-binned KL estimate alone exceeds 0.1 by chance. Nothing else in the code base
-needs to know Evidently's types.
+drifted columns, and the HTML report written where the caller asks. A KL divergence counts
+towards retraining (``kl_drifted``) only on the target and the demand-history columns, and only
+when the column's drift test is significant too: on a week of rows the binned KL estimate alone
+exceeds 0.1 by chance, and price columns jump with any single item's price change. Nothing else
+in the code base needs to know Evidently's types.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
     "discount_depth", "lag_1", "lag_7", "lag_28", "roll_mean_7", "roll_mean_28",
     "roll_std_28", "roll_max_28", "wday_mean_4w_7", "zero_share", "adi", "cv2",
 )
+# Columns whose KL divergence can trigger retraining: the target and the demand history the
+# model reads. Price columns still count in the drifted share, but one item's price change moves
+# a price ratio's distribution a lot on a week of rows without making the model wrong.
+KL_TRIGGER_COLUMNS: tuple[str, ...] = (Y, "lag_1", "lag_7", "roll_mean_7")
 KL_METHOD = "kl_div"
 
 
@@ -40,6 +45,7 @@ class DriftSpec:
     max_rows: int = 20_000
     seed: int = 0
     columns: tuple[str, ...] = DEFAULT_COLUMNS
+    kl_columns: tuple[str, ...] = KL_TRIGGER_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,10 @@ class DriftSummary:
 
     @property
     def significant_kl(self) -> float:
-        """The largest KL divergence among columns whose drift test is significant (0 if none):
-        a KL estimate on a week of rows is noisy, the test says whether the change is real."""
-        drifted = self.columns.loc[self.columns["drifted"], "kl_divergence"]
+        """The largest KL divergence among the trigger columns whose drift test is significant
+        (0 if none): a KL estimate on a week of rows is noisy, the test says whether the change
+        is real."""
+        drifted = self.columns.loc[self.columns["kl_drifted"], "kl_divergence"]
         return float(drifted.max()) if len(drifted) else 0.0
 
     @property
@@ -175,6 +182,7 @@ def _per_column(result: dict, columns: list[str], spec: DriftSpec) -> pd.DataFra
                                 threshold=float(config.get("threshold") or 0.0),
                                 drifted=metric["id"] in failed)
     frame = pd.DataFrame(list(rows.values()))
-    frame["kl_drifted"] = frame["drifted"] & (frame["kl_divergence"] > spec.kl_threshold)
+    frame["kl_drifted"] = (frame["drifted"] & frame["column"].isin(spec.kl_columns)
+                           & (frame["kl_divergence"] > spec.kl_threshold))
     return frame[["column", "method", "drift_score", "threshold", "drifted", "kl_divergence",
                   "kl_drifted"]]

@@ -37,3 +37,11 @@ forecast_job = dg.define_asset_job(
     description="Refresh demand_forecasts from the champion on the newest data (no retraining), "
     "then the price elasticities, price recommendations and reorder points built on them.",
 )
+
+refresh_job = dg.define_asset_job(
+    "refresh_job",
+    selection=(dg.AssetSelection.groups("features", "monitoring")
+               | dg.AssetSelection.assets("demand_forecasts")),
+    description="After new data: features, forecasts re-anchored from the champion (no "
+    "retraining), yesterday's accuracy scored, drift against the training window updated.",
+)

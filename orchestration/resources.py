@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -12,9 +13,11 @@ from mlflow.tracking import MlflowClient
 from upath import UPath
 
 from feature_store import OfflineStore, OnlineStore, open_online_store
+from ml.alerts import Alert, Delivery, WebhookConfig, emit
 from ml.data.ingest import LandingSource
 from ml.data.lake import Lake
 from ml.data.landing import LocalFolderSource, S3PrefixSource
+from ml.drift import DriftSpec
 from ml.pricing.inventory import InventoryPolicy
 from ml.pricing.store import PricingStore
 from ml.tracking import TrackingConfig
@@ -76,6 +79,47 @@ class ForecastTableResource(dg.ConfigurableResource):
     """SQL database holding the forecasts table (SQLite by default, PostgreSQL in production)."""
 
     url: str
+
+
+class MonitoringResource(dg.ConfigurableResource):
+    """Drift and accuracy monitoring: windows, retraining thresholds, where reports go."""
+
+    reports_dir: str
+    tracking_uri: str
+    experiment: str = "retailiq-monitoring"
+    artifact_root: str = ""
+    reference_days: int = 28
+    current_days: int = 7
+    kl_threshold: float = 0.1
+    drifted_share_limit: float = 0.5
+    max_rows: int = 20_000
+    accuracy_threshold: float = 85.0
+    accuracy_days: int = 3
+    cooldown_days: int = 7
+
+    def drift_spec(self) -> DriftSpec:
+        return DriftSpec(self.reference_days, self.current_days, self.kl_threshold,
+                         self.drifted_share_limit, self.max_rows)
+
+    def tracking(self) -> TrackingConfig:
+        return MLflowResource(tracking_uri=self.tracking_uri, experiment=self.experiment,
+                              artifact_root=self.artifact_root).config()
+
+
+class AlertsResource(dg.ConfigurableResource):
+    """Structured alerts: always logged; posted (HMAC-signed with a secret) when a URL is set."""
+
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    retries: int = 3
+    backoff_seconds: float = 0.5
+
+    def emit(self, kind: str, summary: str, details: dict | None = None) -> Delivery:
+        webhook = None
+        if self.webhook_url:
+            webhook = WebhookConfig(self.webhook_url, self.webhook_secret or None, self.retries,
+                                    self.backoff_seconds)
+        return emit(Alert(kind, summary, details or {}), webhook)
 
 
 class PricingResource(dg.ConfigurableResource):
@@ -218,6 +262,23 @@ def build_resources(settings: Settings) -> dict:
             service_level=settings.pricing_service_level,
             inventory_path=settings.inventory_path or "",
         ),
+        "monitoring": MonitoringResource(
+            reports_dir=str(settings.data_dir.resolve() / "monitoring"),
+            tracking_uri=settings.tracking_uri,
+            experiment=settings.monitoring_experiment,
+            artifact_root=str(settings.mlflow_dir / "artifacts"),
+            reference_days=settings.drift_reference_days,
+            current_days=settings.drift_current_days,
+            kl_threshold=settings.drift_kl_threshold,
+            drifted_share_limit=settings.drift_share_limit,
+            accuracy_threshold=settings.accuracy_threshold,
+            accuracy_days=settings.accuracy_days,
+            cooldown_days=settings.retrain_cooldown_days,
+        ),
+        "alerts": AlertsResource(
+            webhook_url=settings.alert_webhook_url or "",
+            webhook_secret=_secret(settings.alert_webhook_secret, "RETAILIQ_ALERT_WEBHOOK_SECRET"),
+        ),
         "object_io_manager": dg.FilesystemIOManager(base_dir=str(settings.lake_path / "objects")),
         "parallel": ParallelResource(
             n_workers=settings.n_workers, dask_scheduler_address=settings.dask_scheduler_address
@@ -230,3 +291,10 @@ def build_resources(settings: Settings) -> dict:
         "landing": landing,
         "io_manager": ParquetIOManagerFactory(base_dir=str(settings.lake_path / "assets")),
     }
+
+
+def _secret(value: str | None, env_name: str):
+    """A secret from the environment stays an ``EnvVar`` (the UI never shows its value)."""
+    if value and os.environ.get(env_name) == value:
+        return dg.EnvVar(env_name)
+    return value or ""

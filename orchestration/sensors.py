@@ -1,12 +1,39 @@
-"""Sensors: react to the world without anyone pressing a button."""
+"""Sensors: react to the world without anyone pressing a button.
 
+New data flows on its own: a landed file launches ``ingestion_job`` (landing_zone_sensor); the
+new ``sales_history`` launches ``refresh_job`` (new_data_sensor: features, forecasts re-anchored,
+accuracy scored, drift updated); the accuracy history and the drift report launch
+``training_job`` when they say so (accuracy_retrain_sensor, drift_retrain_sensor), with a
+``retailiq/trigger`` tag, the evidence, and a cooldown so one episode retrains once.
+"""
+
+import json
 
 import dagster as dg
 
+from ml.alerts import CHECK_FAILED, RETRAIN_TRIGGERED
 from ml.data.ingest import new_files
+from ml.monitoring import (
+    Trigger,
+    accuracy_trigger,
+    drift_trigger,
+    in_cooldown,
+    latest_trigger_day,
+    read_accuracy,
+)
 from ml.registry import CHAMPION, alias_version
-from orchestration.jobs import forecast_job, ingestion_job
-from orchestration.resources import LakeResource, LandingZoneResource, RegistryResource
+from orchestration.jobs import forecast_job, ingestion_job, refresh_job, training_job
+from orchestration.resources import (
+    AlertsResource,
+    ForecastTableResource,
+    LakeResource,
+    LandingZoneResource,
+    MonitoringResource,
+    RegistryResource,
+)
+
+SALES_HISTORY = dg.AssetKey("sales_history")
+DRIFT_REPORT = dg.AssetKey("feature_drift_report")
 
 
 @dg.sensor(
@@ -52,3 +79,120 @@ def champion_alias_sensor(context: dg.SensorEvaluationContext, registry: Registr
 
 def _moved_at(version) -> str:
     return version.tags.get("promoted_at") or version.tags.get("rolled_back_at") or "0"
+
+
+@dg.sensor(
+    job=refresh_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="New sales_history from ingestion -> features, forecasts, accuracy, drift.",
+)
+def new_data_sensor(context: dg.SensorEvaluationContext):
+    """One refresh per ingestion that produced a new sales_history (run key = its event id).
+    The training job rebuilds everything itself, so its materialisations are skipped."""
+    event = _latest(context.instance, SALES_HISTORY)
+    if event is None:
+        return dg.SkipReason("sales_history has never been materialised")
+    if context.cursor and int(context.cursor) >= event.storage_id:
+        return dg.SkipReason("no new sales_history since the last refresh")
+    context.update_cursor(str(event.storage_id))
+    run = context.instance.get_run_by_id(event.run_id) if event.run_id else None
+    if run is not None and run.job_name != ingestion_job.name:
+        return dg.SkipReason(f"sales_history came from {run.job_name}, which refreshes itself")
+    return dg.RunRequest(run_key=f"refresh-{event.storage_id}",
+                         tags={"retailiq/sales_history_event": str(event.storage_id)})
+
+
+@dg.sensor(
+    job=training_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Retrains when accuracy (100 - WAPE) stays below the threshold for N days.",
+)
+def accuracy_retrain_sensor(context: dg.SensorEvaluationContext,
+                            forecast_table: ForecastTableResource,
+                            monitoring: MonitoringResource, alerts: AlertsResource):
+    """Run key = the N dates; the cursor (last date used) keeps evidence from being reused."""
+    history = read_accuracy(forecast_table.url)
+    trigger = accuracy_trigger(history, monitoring.accuracy_threshold, monitoring.accuracy_days,
+                               after=context.cursor or None)
+    if trigger is None:
+        return dg.SkipReason(f"accuracy not below {monitoring.accuracy_threshold} for "
+                             f"{monitoring.accuracy_days} new days in a row")
+    return _fire(context, trigger, monitoring, alerts, cursor=trigger.evidence_day)
+
+
+@dg.sensor(
+    job=training_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Retrains when the drift report shows KL > threshold or too many drifted columns.",
+)
+def drift_retrain_sensor(context: dg.SensorEvaluationContext, monitoring: MonitoringResource,
+                         alerts: AlertsResource):
+    """Reads the newest feature_drift_report's metadata once (cursor = its event id); run key =
+    the report's reference and current windows."""
+    event = _latest(context.instance, DRIFT_REPORT)
+    if event is None:
+        return dg.SkipReason("no drift report yet")
+    if context.cursor and int(context.cursor) >= event.storage_id:
+        return dg.SkipReason("no new drift report")
+    numbers = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    trigger = drift_trigger(numbers, monitoring.kl_threshold, monitoring.drifted_share_limit)
+    if trigger is None:
+        context.update_cursor(str(event.storage_id))
+        return dg.SkipReason(f"no significant drift (KL {numbers['kl_significant']:.3f}, drifted "
+                             f"share {numbers['drifted_share']:.2f})")
+    return _fire(context, trigger, monitoring, alerts, cursor=str(event.storage_id))
+
+
+def _latest(instance: dg.DagsterInstance, key: dg.AssetKey) -> dg.EventLogRecord | None:
+    """The newest materialisation record of an asset (with its storage id), or None."""
+    records = instance.fetch_materializations(key, limit=1).records
+    return records[0] if records else None
+
+
+def _fire(context: dg.SensorEvaluationContext, trigger: Trigger, monitoring: MonitoringResource,
+          alerts: AlertsResource, cursor: str):
+    """A training run for the trigger, unless an automatic retrain answered this episode
+    within the cooldown; the evidence is consumed either way."""
+    context.update_cursor(cursor)
+    runs = context.instance.get_runs(dg.RunsFilter(job_name=training_job.name), limit=200)
+    last = latest_trigger_day([run.tags for run in runs])
+    if in_cooldown(trigger.evidence_day, last, monitoring.cooldown_days):
+        return dg.SkipReason(f"{trigger.kind} evidence {trigger.run_key} within "
+                             f"{monitoring.cooldown_days} days of the retrain for {last}")
+    alerts.emit(RETRAIN_TRIGGERED, f"{trigger.kind} trigger: retraining ({trigger.run_key})",
+                {**trigger.tags(), "evidence": dict(trigger.evidence)})
+    return dg.RunRequest(run_key=trigger.run_key, tags=trigger.tags())
+
+
+@dg.run_failure_sensor(
+    name="failed_check_alert_sensor",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="One alert per failing blocking asset check of a failed run.",
+)
+def failed_check_alert_sensor(context: dg.RunFailureSensorContext, alerts: AlertsResource):
+    """Blocking checks that fail with ERROR severity stop their run; each raises an alert."""
+    for failed in failed_blocking_checks(context.instance, context.dagster_run.run_id):
+        alerts.emit(CHECK_FAILED, f"blocking check {failed['check']} failed on "
+                    f"{failed['asset']} in run {context.dagster_run.run_id[:8]}",
+                    {**failed, "run_id": context.dagster_run.run_id,
+                     "job": context.dagster_run.job_name})
+
+
+def failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
+    """The failed, blocking, ERROR-severity check evaluations of a run."""
+    records = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    failed = []
+    for record in records:
+        evaluation = record.dagster_event.event_specific_data
+        if evaluation.passed or not evaluation.blocking:
+            continue
+        if evaluation.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        failed.append({"asset": evaluation.asset_key.to_user_string(),
+                       "check": evaluation.check_name,
+                       "metadata": json.dumps({k: str(v.value) for k, v in
+                                               evaluation.metadata.items()})[:1000]})
+    return failed

@@ -53,6 +53,26 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL of the forecasts table (default data/forecasts.db)."
     )
 
+    # -- monitoring and retraining (issue 7) --
+    drift_reference_days: int = Field(28, description="Drift reference: training window tail.")
+    drift_current_days: int = Field(7, description="Drift current window: the latest days.")
+    drift_kl_threshold: float = Field(0.1, description="Retrain when a KL divergence exceeds it.")
+    drift_share_limit: float = Field(
+        0.5, description="Retrain when the share of drifted columns exceeds it."
+    )
+    accuracy_threshold: float = Field(85.0, description="Retrain below this accuracy (100-WAPE)")
+    accuracy_days: int = Field(3, description="... for this many consecutive days.")
+    retrain_cooldown_days: int = Field(
+        7, description="Data days after an automatic retrain before another may fire."
+    )
+    monitoring_experiment: str = Field(
+        "retailiq-monitoring", description="MLflow experiment of the drift reports."
+    )
+    alert_webhook_url: str | None = Field(None, description="POST alerts here (JSON) when set.")
+    alert_webhook_secret: str | None = Field(
+        None, description="HMAC-SHA256 key signing webhook bodies (X-RetailIQ-Signature)."
+    )
+
     pricing_db_url: str | None = Field(
         None, description="SQLAlchemy URL of the pricing tables (default data/pricing.db)."
     )

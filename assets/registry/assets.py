@@ -5,6 +5,7 @@ import mlflow as mlflow_lib
 import pandas as pd
 
 from feature_store import FEATURE_SET_VERSION
+from ml.alerts import MODEL_PROMOTED
 from ml.ensemble_evaluation import BASELINE, EnsembleEvaluation, model_metrics
 from ml.pyfunc import log_demand_forecaster
 from ml.registry import (
@@ -19,7 +20,7 @@ from ml.registry import (
 )
 from ml.tracking import tracked_run
 from ml.training import load_logged_models
-from orchestration.resources import MLflowResource, RegistryResource
+from orchestration.resources import AlertsResource, MLflowResource, RegistryResource
 
 GROUP = "registry"
 MEMBER_ASSETS = ["arima_model", "prophet_model", "xgboost_model", "lstm_model"]
@@ -80,7 +81,7 @@ def _fitted_members(context: dg.AssetExecutionContext, tracking: MLflowResource)
 
 @dg.asset_check(asset=demand_forecaster, blocking=True)
 def promotion_gate(
-    demand_forecaster: dict, registry: RegistryResource
+    demand_forecaster: dict, registry: RegistryResource, alerts: AlertsResource
 ) -> dg.AssetCheckResult:
     """Promote the challenger to champion only if it beats the champion on the same window."""
     client = registry.client()
@@ -88,6 +89,9 @@ def promotion_gate(
     version = apply_gate(client, registry.model_name, demand_forecaster["version"], decision)
     champion = alias_version(client, registry.model_name, CHAMPION)
     broken = _worse_than_baseline(demand_forecaster)
+    if decision.promote:
+        alerts.emit(MODEL_PROMOTED, f"{registry.model_name} version {version.version} promoted "
+                    "by the gate", {"version": str(version.version), "reasons": decision.reasons})
     return dg.AssetCheckResult(
         passed=decision.promote,
         # Not beating the champion is a normal outcome (warn); losing to seasonal naive is not.

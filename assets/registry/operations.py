@@ -3,8 +3,9 @@
 import dagster as dg
 from pydantic import Field
 
+from ml.alerts import MODEL_PROMOTED, MODEL_ROLLED_BACK
 from ml.registry import promote_version, rollback
-from orchestration.resources import RegistryResource
+from orchestration.resources import AlertsResource, RegistryResource
 
 
 class PromoteConfig(dg.Config):
@@ -14,16 +15,22 @@ class PromoteConfig(dg.Config):
 
 @dg.op(description="Point the champion alias at a version (no gate; reason recorded).")
 def promote_named_version(context: dg.OpExecutionContext, config: PromoteConfig,
-                          registry: RegistryResource) -> None:
+                          registry: RegistryResource, alerts: AlertsResource) -> None:
     version = promote_version(registry.client(), registry.model_name, config.version,
                               config.reason)
     context.log.info("champion is now version %s (%s)", version.version, config.reason)
+    alerts.emit(MODEL_PROMOTED, f"{registry.model_name} version {version.version} promoted by "
+                f"hand", {"version": str(version.version), "reason": config.reason,
+                          "run_id": context.run_id})
 
 
 @dg.op(description="Move the champion alias back to the version it replaced.")
-def rollback_champion(context: dg.OpExecutionContext, registry: RegistryResource) -> None:
+def rollback_champion(context: dg.OpExecutionContext, registry: RegistryResource,
+                      alerts: AlertsResource) -> None:
     version = rollback(registry.client(), registry.model_name)
     context.log.info("champion rolled back to version %s", version.version)
+    alerts.emit(MODEL_ROLLED_BACK, f"{registry.model_name} champion rolled back to version "
+                f"{version.version}", {"version": str(version.version), "run_id": context.run_id})
 
 
 @dg.job(description="Promote a named demand_forecaster version to champion by hand.",

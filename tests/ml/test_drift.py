@@ -44,12 +44,23 @@ def test_a_price_shift_drifts_that_column_only_and_writes_the_html(tmp_path):
     summary = feature_drift(_table(shift_price=1.3), drift_windows(DAYS[-1], spec), spec, html)
     assert summary.drifted_columns == ["sell_price"]
     assert summary.max_kl_column == "sell_price" and summary.max_kl > spec.kl_threshold
-    assert summary.significant_kl == summary.max_kl
-    assert summary.columns.set_index("column")["kl_drifted"].to_dict() == {
-        "y": False, "sell_price": True, "lag_7": False}
+    # a price change drifts, but only the target and demand history trigger on KL
+    assert summary.significant_kl == 0.0
+    assert not summary.columns["kl_drifted"].any()
     assert summary.drifted_share == pytest.approx(1 / 3)
     assert html.read_text().lower().startswith("<!doctype html") or "<html" in html.read_text()
     assert summary.n_current == 30 * 7 and summary.n_reference == 30 * 28
+
+
+def test_a_demand_drop_triggers_on_the_target_kl():
+    spec = DriftSpec()
+    table = _table()
+    late = table["ds"] > DAYS[-8]
+    table.loc[late, "y"] = (table.loc[late, "y"] / 2).round()
+    summary = feature_drift(table, drift_windows(DAYS[-1], spec), spec)
+    flagged = summary.columns.set_index("column")["kl_drifted"].to_dict()
+    assert flagged == {"y": True, "sell_price": False, "lag_7": False}
+    assert summary.significant_kl == summary.target_kl > spec.kl_threshold
 
 
 def test_rows_are_sampled_down_to_the_limit_with_a_fixed_seed():

@@ -8,13 +8,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED_ASSETS = {
     "raw_sales", "raw_prices", "raw_calendar", "raw_products", "raw_sales_monthly",
-    "sales_history", "features", "online_features",
+    "sales_history", "features", "online_features", "feature_drift_report", "forecast_accuracy",
 }
 EXPECTED_CHECKS = {
     "schema_and_types", "unique_keys", "non_negative_units", "positive_prices",
     "dates_in_range", "min_history", "missing_days", "outliers", "near_zero_variance",
     "no_missing_features", "no_future_leakage", "features_version_matches_code",
-    "online_version_matches_code",
+    "online_version_matches_code", "no_significant_drift",
 }
 
 
@@ -28,6 +28,10 @@ def test_definitions_load_with_the_expected_graph(settings):
     assert loaded.resolve_job_def("ingestion_job") is not None
     assert loaded.resolve_job_def("data_job") is not None
     assert loaded.resolve_sensor_def("landing_zone_sensor") is not None
+    assert loaded.resolve_job_def("refresh_job") is not None
+    for name in ("new_data_sensor", "accuracy_retrain_sensor", "drift_retrain_sensor",
+                 "failed_check_alert_sensor"):
+        assert loaded.resolve_sensor_def(name) is not None
 
 
 def test_module_level_definitions_exist():

@@ -1,0 +1,76 @@
+"""The monitoring assets through Dagster on the small synthetic retailer (no model needed)."""
+
+from datetime import datetime
+
+import dagster as dg
+import mlflow
+import pandas as pd
+import pytest
+
+from assets.ingestion.assets import sales_history
+from assets.monitoring.assets import feature_drift_report, forecast_accuracy
+from ml.forecast_table import append_forecasts
+from ml.monitoring import read_accuracy
+from ml.synthetic import write_landing_files
+from orchestration.definitions import build_definitions
+from orchestration.resources import build_resources
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, small_synthetic):
+    from orchestration.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("monitoring") / "data")
+    write_landing_files(small_synthetic, settings.landing_path)
+    instance = dg.DagsterInstance.ephemeral()
+    job = build_definitions(settings).resolve_job_def("data_job")
+    assert job.execute_in_process(instance=instance, raise_on_error=False).success
+    return settings, instance, build_resources(settings)
+
+
+def test_drift_report_without_a_model_compares_the_latest_week_with_the_weeks_before(built):
+    settings, instance, resources = built
+    result = dg.materialize([feature_drift_report], instance=instance, resources=resources)
+    assert result.success
+    [mat] = result.asset_materializations_for_node("feature_drift_report")
+    md = {k: v.value for k, v in mat.metadata.items()}
+    assert md["reference_model_version"] == "none"
+    assert pd.Timestamp(md["reference_end"]) + pd.Timedelta(days=1) == pd.Timestamp(
+        md["current_start"])
+    for name in ("kl_max", "kl_significant", "drifted_share", "kl_target"):
+        assert isinstance(md[name], float), name
+    with open(md["report"]) as handle:
+        assert "<html" in handle.read(5000).lower()
+    run = mlflow.MlflowClient(settings.tracking_uri).get_run(md["mlflow_run_id"])
+    assert "drifted_share" in run.data.metrics
+    experiment = mlflow.MlflowClient(settings.tracking_uri).get_experiment(
+        run.info.experiment_id)
+    assert experiment.name == "retailiq-monitoring"
+    [check] = result.get_asset_check_evaluations()
+    assert check.check_name == "no_significant_drift"
+
+
+def test_accuracy_scores_served_forecasts_and_rescoring_never_duplicates(built, small_synthetic):
+    settings, instance, resources = built
+    history = small_synthetic.sales
+    last = pd.Timestamp(history["date"].max())
+    ids = (history["store_id"] + "__" + history["item_id"]).unique()[:4]
+    rows = pd.DataFrame([
+        {"unique_id": uid, "store_id": uid.split("__")[0], "item_id": uid.split("__")[1],
+         "forecast_date": (last - pd.Timedelta(days=2 - h)).date(), "horizon": h + 1,
+         "predicted_quantity": 5.0, "lower_bound": 0.0, "upper_bound": 50.0,
+         "interval_level": 95, "model_name": "demand_forecaster", "model_version": "1",
+         "generated_at": datetime(2024, 1, 1)} for uid in ids for h in range(3)])
+    append_forecasts(rows, settings.forecasts_url)
+    for _ in range(2):
+        result = dg.materialize([sales_history, forecast_accuracy], instance=instance,
+                                resources=resources, selection=[forecast_accuracy])
+        assert result.success
+    overall = read_accuracy(settings.forecasts_url)
+    assert len(overall) == 3 and overall["day"].is_unique
+    assert (overall["n_series"] == 4).all() and (overall["coverage"] <= 100).all()
+    [mat] = result.asset_materializations_for_node("forecast_accuracy")
+    assert mat.metadata["day"].value == str(last.date())
+    assert isinstance(mat.metadata["accuracy"].value, float)
