@@ -142,7 +142,8 @@ class ModelService:
             self._degrade(f"registry unreachable: {_short(error)}")
             return False
         self.metrics.registry_up.set(1)
-        if not force and self.current is not None and self.current.version == target.version:
+        unchanged = self.current is not None and self.current.version == str(target.version)
+        if unchanged and not force:
             self.problem = None
             return False
         try:
@@ -172,7 +173,7 @@ class ModelService:
         alias = self.settings.shadow_alias
         try:
             target = self.registry.alias_version(alias)
-            if force or self.shadow is None or self.shadow.version != target.version:
+            if force or self.shadow is None or self.shadow.version != str(target.version):
                 self.shadow = self.registry.load(target, alias, self.settings.precomputed_levels)
                 self.metrics.model_loaded(self.shadow.name, alias, self.shadow.version, "shadow")
         except Exception as error:

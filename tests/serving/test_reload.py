@@ -60,6 +60,8 @@ def test_moving_champion_swaps_versions_with_zero_failed_requests(live_server, s
             stop.set()
             for thread in clients:
                 thread.join(timeout=30)
+        metrics = httpx.get(f"{base_url}/metrics").text
+    assert 'retailiq_serving_model_reloads_total{outcome="loaded"} 2.0' in metrics  # not per poll
     assert [a for a in answers if a[0] != 200] == []
     versions = [version for _, version, _ in answers]
     first_two = versions.index("2")

@@ -1,0 +1,51 @@
+"""Serving settings: the same default registry as the training graph, env overrides, keys."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from serving.settings import Role, ServingSettings
+
+ENV = (
+    "RETAILIQ_SERVING_TRACKING_URI",
+    "RETAILIQ_MLFLOW_TRACKING_URI",
+    "MLFLOW_TRACKING_URI",
+    "RETAILIQ_DATA_DIR",
+    "RETAILIQ_SERVING_DATA_DIR",
+    "RETAILIQ_SERVING_API_KEYS",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_default_registry_is_the_training_graphs(tmp_path):
+    from orchestration.settings import Settings  # the Dagster side, only to compare with
+
+    ours = ServingSettings(_env_file=None, data_dir=tmp_path)
+    assert ours.registry_uri == Settings(data_dir=tmp_path).tracking_uri
+    assert ours.alias == "champion" and ours.model_name == "demand_forecaster"
+
+
+def test_environment_overrides(monkeypatch):
+    monkeypatch.setenv("RETAILIQ_MLFLOW_TRACKING_URI", "sqlite:///shared.db")
+    assert ServingSettings(_env_file=None).registry_uri == "sqlite:///shared.db"
+    monkeypatch.setenv("RETAILIQ_SERVING_TRACKING_URI", "http://mlflow:5000")
+    monkeypatch.setenv("RETAILIQ_SERVING_API_KEYS", '{"k1": "admin", "k2": "reader"}')
+    monkeypatch.setenv("RETAILIQ_SERVING_SHADOW_ALIAS", "challenger")
+    settings = ServingSettings(_env_file=None)
+    assert settings.registry_uri == "http://mlflow:5000"
+    assert settings.api_keys == {"k1": Role.admin, "k2": Role.reader}
+    assert settings.auth_enabled and settings.shadow_alias == "challenger"
+    assert not ServingSettings(_env_file=None, auth_disabled=True).auth_enabled
+
+
+def test_bad_settings_fail_at_start():
+    with pytest.raises(ValidationError):
+        ServingSettings(_env_file=None, api_keys={"k": "superuser"})
+    with pytest.raises(ValidationError):
+        ServingSettings(_env_file=None, precomputed_levels=[0, 80])
