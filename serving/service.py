@@ -62,7 +62,9 @@ class Registry:
     def alias_version(self, alias: str):
         return self.client.get_model_version_by_alias(self.name, alias)
 
-    def load(self, version, alias: str, levels: Sequence[int]) -> LoadedModel:
+    def load(
+        self, version, alias: str, levels: Sequence[int], warm_levels: Sequence[int] = ()
+    ) -> LoadedModel:
         """The pyfunc of ``version`` and its forecast table (the slow part: seconds)."""
         uri = self.client.get_model_version_download_uri(self.name, version.version)
         pyfunc = mlflow.pyfunc.load_model(uri, model_config={"model_version": version.version})
@@ -73,6 +75,8 @@ class Registry:
             params={"h": int(python_model.max_horizon), "level": list(levels)},
         )
         table = ForecastTable.from_frame(frame, forecaster.alias, levels)
+        if warm_levels and set(warm_levels) <= set(levels):
+            table.warm(table.horizon, sorted(set(warm_levels)))  # the default request
         return LoadedModel(
             self.name,
             alias,
@@ -148,7 +152,9 @@ class ModelService:
             return False
         try:
             started = time.perf_counter()
-            loaded = self.registry.load(target, settings.alias, settings.precomputed_levels)
+            loaded = self.registry.load(
+                target, settings.alias, settings.precomputed_levels, settings.default_levels
+            )
         except Exception as error:
             log.exception("loading %s version %s failed", settings.model_name, target.version)
             self.metrics.reloads.labels("failed").inc()
@@ -222,15 +228,16 @@ class ModelService:
 
     def forecast(
         self, model: LoadedModel, known: list[str], h: int, levels: list[int]
-    ) -> list[dict]:
-        """Rows from the precomputed table; other levels through the model (blocking)."""
+    ) -> list[str]:
+        """Each series' answer as JSON: from the precomputed table (kept encoded), or for
+        other levels through the model (blocking: run it in a worker thread)."""
         table = model.table
         if not set(levels) <= set(table.levels) and known:
             frame = model.pyfunc.predict(
                 pd.DataFrame({UNIQUE_ID: known}), params={"h": h, "level": levels}
             )
             table = ForecastTable.from_frame(frame, model.column, levels)
-        return [table.series_answer(sid, h, levels) for sid in known]
+        return [table.series_json(sid, h, levels) for sid in known]
 
     def scenarios(
         self, model: LoadedModel, request: ScenarioRequest, h: int, levels: list[int]

@@ -2,18 +2,22 @@
 
 Built once when a version loads (all series, the model's maximum horizon, the precomputed
 levels); a row of the ``h``-day answer is exactly the model's answer for horizon ``h``, since
-the pyfunc's bounds depend on the step, not on the horizon asked.
+the pyfunc's bounds depend on the step, not on the horizon asked. Each series' answer is kept
+as encoded JSON per (horizon, levels) once made, so a repeated request only joins strings.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ml.schema import DS, SEPARATOR, UNIQUE_ID, forecast_column
+
+MAX_SHAPES = 4  # (horizon, levels) shapes kept encoded; about 4 kB per series and shape
 
 
 def split_series_id(series_id: str) -> tuple[str | None, str | None]:
@@ -35,6 +39,8 @@ class ForecastTable:
     point: np.ndarray
     bounds: dict[int, tuple[np.ndarray, np.ndarray]]
     by_store: dict[str, list[str]]
+    # encoded answers by (h, levels) then series; filled on demand, a few shapes at most
+    _encoded: dict[tuple, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def horizon(self) -> int:
@@ -96,6 +102,25 @@ class ForecastTable:
             keys.append(key)
             columns.append(_floats(values[:h]))
         return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=False)]
+
+    def series_json(self, series_id: str, h: int, levels: Sequence[int]) -> str:
+        """:meth:`series_answer` as compact JSON, made once per series and shape."""
+        key = (h, tuple(levels))
+        encoded = self._encoded.get(key)
+        if encoded is None:
+            if len(self._encoded) >= MAX_SHAPES:
+                self._encoded.clear()
+            encoded = self._encoded.setdefault(key, {})
+        text = encoded.get(series_id)
+        if text is None:
+            answer = self.series_answer(series_id, h, levels)
+            text = encoded[series_id] = json.dumps(answer, separators=(",", ":"), allow_nan=False)
+        return text
+
+    def warm(self, h: int, levels: Sequence[int]) -> None:
+        """Encode every series for one shape now (the default request) instead of on demand."""
+        for series_id in self.series:
+            self.series_json(series_id, h, levels)
 
     def series_answer(self, series_id: str, h: int, levels: Sequence[int]) -> dict:
         store, item = split_series_id(series_id)

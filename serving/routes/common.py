@@ -20,6 +20,13 @@ def json_response(payload: dict, status: int = 200) -> Response:
     return Response(body.encode(), status_code=status, media_type="application/json")
 
 
+def json_with_items(payload: dict, key: str, items: list[str]) -> Response:
+    """``payload`` plus ``key``: a list of already-encoded JSON values (joined, not re-encoded)."""
+    head = json.dumps(payload, separators=(",", ":"), allow_nan=False)[:-1]
+    body = f'{head},"{key}":[{",".join(items)}]}}'
+    return Response(body.encode(), media_type="application/json")
+
+
 def answer_meta(model: LoadedModel, h: int, levels: list[int], unknown: list[str]) -> dict:
     return {
         "model_name": model.name,

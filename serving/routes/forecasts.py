@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from serving.auth import reader
 from serving.errors import ERROR_RESPONSES
-from serving.routes.common import answer_meta, json_response, service_of
+from serving.routes.common import answer_meta, json_response, json_with_items, service_of
 from serving.schemas import ForecastRequest, ForecastResponse, ScenarioRequest, ScenarioResponse
 
 router = APIRouter(prefix="/v1/forecasts", tags=["forecasts"], dependencies=[Depends(reader)])
@@ -34,7 +34,7 @@ async def forecasts(
         answers = await run_in_threadpool(service.forecast, model, known, h, levels)
     if service.shadow is not None and known:
         background.add_task(service.log_shadow, model, known, h)
-    return json_response({**answer_meta(model, h, levels, unknown), "forecasts": answers})
+    return json_with_items(answer_meta(model, h, levels, unknown), "forecasts", answers)
 
 
 @router.post(
