@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 MLFLOW_PORT ?= 5000
 DAGSTER_PORT ?= 3000
 
-.PHONY: run train test ui dagster-ui mlflow-ui lint install clean-data
+.PHONY: run train serve test ui dagster-ui mlflow-ui lint install clean-data
 
 $(STAMP): pyproject.toml constraints/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 ## train: the whole training graph (families -> ensemble -> registry gate -> forecasts)
 train: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/retailiq run --job training_job
+
+## serve: the forecast API (FastAPI + uvicorn) on the champion; RETAILIQ_SERVING_* settings
+serve: $(STAMP)
+	$(BIN)/retailiq-serve
 
 ## test: the whole test suite (needs PostgreSQL and Redis on localhost)
 test: $(STAMP)
