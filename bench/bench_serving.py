@@ -17,8 +17,9 @@ starts both servers on loopback, one uvicorn worker each, on ``champion``:
 The load generator is bounded by count and time: for each server, workload (one random series;
 1,000 random series) and number of concurrent clients (threads with keep-alive connections,
 stdlib ``http.client``), it sends up to ``--single`` / ``--batch`` requests or stops after
-``--seconds``, after 20 (batch: 4) unmeasured warm-up requests. Every answer must be a 200. It records the
-1-minute load average at start and end and writes ``bench/results/serving.md``.
+``--seconds``, after 20 (batch: 4) unmeasured warm-up requests. Every answer must be a 200.
+It records the 1-minute load average at start and end and writes
+``bench/results/serving.md``.
 """
 
 from __future__ import annotations
@@ -73,20 +74,36 @@ def register_version(m5_dir: Path, uri: str) -> dict:
     base = EnsembleWeights("bench", pd.Series({"SeasonalNaive": 0.5, "MovingAverage": 0.5}))
     cv[ENSEMBLE] = combine(cv, base)
     calibration = ResidualCalibration.from_backtest(cv, ENSEMBLE)
-    xgb = XGBoostForecaster(lags=(1, 7, 14), rolling_lags=(1, 7), rolling_windows=(7,),
-                            n_estimators=60, learning_rate=0.1, max_depth=6,
-                            calibration_horizon=H, n_jobs=1)
+    xgb = XGBoostForecaster(
+        lags=(1, 7, 14),
+        rolling_lags=(1, 7),
+        rolling_windows=(7,),
+        n_estimators=60,
+        learning_rate=0.1,
+        max_depth=6,
+        calibration_horizon=H,
+        n_jobs=1,
+    )
     members = [m.fit(history) for m in (SeasonalNaive(), MovingAverage(), xgb)]
     ensemble = Ensemble(EnsembleWeights("bench", pd.Series(WEIGHTS)), calibration)
     config = TrackingConfig(uri, "bench-serving", str(WORK / "artifacts"))
     with tracked_run(config, "bench-serving-ensemble") as run:
         info = log_demand_forecaster(members, ensemble, history, max_horizon=H)
     client = config.client()
-    version = register_version(client, info.model_uri, {"code_version": "bench"},
-                               run_id=run.info.run_id, model_id=info.model_id)
+    version = register_version(
+        client,
+        info.model_uri,
+        {"code_version": "bench"},
+        run_id=run.info.run_id,
+        model_id=info.model_id,
+    )
     promote(client, MODEL_NAME, version.version)
-    return {"version": version.version, "series": history[UNIQUE_ID].nunique(),
-            "days": history[DS].nunique(), "train_s": time.perf_counter() - started}
+    return {
+        "version": version.version,
+        "series": history[UNIQUE_ID].nunique(),
+        "days": history[DS].nunique(),
+        "train_s": time.perf_counter() - started,
+    }
 
 
 def champion(uri: str):
@@ -110,29 +127,47 @@ def free_port() -> int:
 
 def start_servers(uri: str) -> dict[str, dict]:
     bin_dir = str(Path(sys.executable).parent)  # mlflow serve execs `uvicorn` from PATH
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri,
-           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     ours, theirs = free_port(), free_port()
-    ours_env = {**env, "RETAILIQ_SERVING_TRACKING_URI": uri, "RETAILIQ_SERVING_PORT": str(ours),
-                "RETAILIQ_SERVING_API_KEYS": json.dumps({KEY: "reader"}),
-                "RETAILIQ_SERVING_POLL_INTERVAL_S": "30",
-                "RETAILIQ_SERVING_MAX_BATCH_SERIES": "5000"}  # the id list of the store, below
+    ours_env = {
+        **env,
+        "RETAILIQ_SERVING_TRACKING_URI": uri,
+        "RETAILIQ_SERVING_PORT": str(ours),
+        "RETAILIQ_SERVING_API_KEYS": json.dumps({KEY: "reader"}),
+        "RETAILIQ_SERVING_POLL_INTERVAL_S": "30",
+        "RETAILIQ_SERVING_MAX_BATCH_SERIES": "5000",
+    }  # the id list of the store, below
     logs = WORK / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    mlflow_bin = Path(sys.executable).with_name("mlflow")
-    servers = {
-        "retailiq": {"port": ours, "ready": "/ready", "process": subprocess.Popen(
-            [sys.executable, "-m", "serving"], env=ours_env, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=open(logs / "retailiq.log", "w"))},  # noqa: SIM115
-        "mlflow": {"port": theirs, "ready": "/ping", "process": subprocess.Popen(
-            [str(mlflow_bin), "models", "serve", "-m", "models:/demand_forecaster@champion",
-             "--env-manager", "local", "-h", "127.0.0.1", "-p", str(theirs), "-w", "1"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-            stderr=open(logs / "mlflow.log", "w"))},  # noqa: SIM115
-    }
-    for name, server in servers.items():
-        wait_ready(name, server)
+    mlflow_serve = [str(Path(sys.executable).with_name("mlflow")), "models", "serve",
+                    "-m", "models:/demand_forecaster@champion", "--env-manager", "local",
+                    "-h", "127.0.0.1", "-p", str(theirs), "-w", "1"]  # fmt: skip
+    commands = {"retailiq": ([sys.executable, "-m", "serving"], ours_env, ours, "/ready"),
+                "mlflow": (mlflow_serve, env, theirs, "/ping")}  # fmt: skip
+    servers = {}
+    for name, (command, command_env, port, ready) in commands.items():
+        with open(logs / f"{name}.log", "w") as log_file:  # the child keeps its own handle
+            process = subprocess.Popen(
+                command, env=command_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log_file
+            )
+        servers[name] = {"port": port, "ready": ready, "process": process}
+    try:
+        for name, server in servers.items():
+            wait_ready(name, server)
+    except BaseException:
+        stop_servers(servers)
+        raise
     return servers
+
+
+def stop_servers(servers: dict[str, dict]) -> None:
+    for server in servers.values():
+        server["process"].terminate()
+        server["process"].wait(timeout=30)
 
 
 def wait_ready(name: str, server: dict, timeout: float = 300) -> None:
@@ -150,8 +185,13 @@ def wait_ready(name: str, server: dict, timeout: float = 300) -> None:
     raise TimeoutError(f"{name} not ready after {timeout} s")
 
 
-def request(port: int, method: str, path: str, body: bytes | None,
-            connection: http.client.HTTPConnection | None = None) -> tuple[int, bytes]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None,
+    connection: http.client.HTTPConnection | None = None,
+) -> tuple[int, bytes]:
     conn = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     headers = {"Content-Type": "application/json", "X-API-Key": KEY}
     conn.request(method, path, body=body, headers=headers)
@@ -167,8 +207,10 @@ def payload(server: str, ids: list[str]) -> tuple[str, bytes]:
     if server == "retailiq":
         body = {"series_ids": ids, "horizon": H, "levels": LEVELS}
         return "/v1/forecasts", json.dumps(body).encode()
-    body = {"dataframe_split": {"columns": ["unique_id"], "data": [[i] for i in ids]},
-            "params": {"h": H, "level": LEVELS}}
+    body = {
+        "dataframe_split": {"columns": ["unique_id"], "data": [[i] for i in ids]},
+        "params": {"h": H, "level": LEVELS},
+    }
     return "/invocations", json.dumps(body).encode()
 
 
@@ -185,8 +227,17 @@ def same_numbers(servers: dict, series: list[str]) -> bool:
 
 
 # -- load ---------------------------------------------------------------------------------------
-def drive(port: int, server: str, series: list[str], size: int, count: int, seconds: float,
-          clients: int, warmup: int, seed: int = 0) -> dict:
+def drive(
+    port: int,
+    server: str,
+    series: list[str],
+    size: int,
+    count: int,
+    seconds: float,
+    clients: int,
+    warmup: int,
+    seed: int = 0,
+) -> dict:
     """``count`` requests (or ``seconds``) from ``clients`` threads; latencies in ms."""
     rng = random.Random(seed)
     bodies = [payload(server, rng.sample(series, size)) for _ in range(min(count, 200))]
@@ -231,8 +282,14 @@ def drive(port: int, server: str, series: list[str], size: int, count: int, seco
     if failures:
         raise RuntimeError(f"{server}: {len(failures)} failed requests, e.g. {failures[:3]}")
     q = np.percentile(latencies, [50, 95, 99])
-    return {"requests": len(latencies), "p50": q[0], "p95": q[1], "p99": q[2],
-            "rps": len(latencies) / wall, "mean": statistics.fmean(latencies)}
+    return {
+        "requests": len(latencies),
+        "p50": q[0],
+        "p95": q[1],
+        "p99": q[2],
+        "rps": len(latencies) / wall,
+        "mean": statistics.fmean(latencies),
+    }
 
 
 # -- report -------------------------------------------------------------------------------------
@@ -252,28 +309,38 @@ def report(rows: list[dict], info: dict, loads: tuple[float, float], args, equal
         "`mlflow models serve -m models:/demand_forecaster@champion --env-manager local -w 1` "
         f"`POST /invocations`, horizon {H}, levels 80/95, random series. Up to "
         f"{args.single} single-series / {args.batch} batch requests or {args.seconds:g} s per "
-        "row after 20 (batch: 4) warm-up requests; client threads with keep-alive connections on the same "
-        f"machine. Same numbers from both: **{'yes' if equal else 'NO'}**.",
+        "row after 20 (batch: 4) warm-up requests; client threads with keep-alive "
+        f"connections on the same machine. Same numbers from both: **{'yes' if equal else 'NO'}**.",
         "",
         "| workload | clients | server | requests | p50 ms | p95 ms | p99 ms | req/s |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['workload']} | {r['clients']} | {r['server']} | {r['requests']:,} | "
-                     f"{r['p50']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} | {r['rps']:.1f} |")
-    lines += ["", "Throughput ratio (this service / mlflow serve) and latency ratio (mlflow p50 "
-              "/ this p50):", ""]
+        lines.append(
+            f"| {r['workload']} | {r['clients']} | {r['server']} | {r['requests']:,} | "
+            f"{r['p50']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} | {r['rps']:.1f} |"
+        )
+    lines += [
+        "",
+        "Throughput ratio (this service / mlflow serve) and latency ratio (mlflow p50 / this p50):",
+        "",
+    ]
     for (workload, clients), group in table.groupby(["workload", "clients"], sort=False):
         ours = group[group["server"] == "retailiq"].iloc[0]
         theirs = group[group["server"] == "mlflow serve"].iloc[0]
-        lines.append(f"- {workload}, {clients} client(s): **{ours['rps'] / theirs['rps']:.1f}x** "
-                     f"the requests/s, p50 {theirs['p50'] / ours['p50']:.1f}x lower")
+        lines.append(
+            f"- {workload}, {clients} client(s): **{ours['rps'] / theirs['rps']:.1f}x** "
+            f"the requests/s, p50 {theirs['p50'] / ours['p50']:.1f}x lower"
+        )
     single = table[(table["workload"] == "single series") & (table["server"] == "retailiq")]
     one = single[single["clients"] == single["clients"].min()].iloc[0]
     verdict = one["p50"] < 5 and one["p99"] < 20
-    lines += ["", f"Target single-series p50 < 5 ms and p99 < 20 ms ({int(one['clients'])} "
-              f"client): **{'met' if verdict else 'not met'}** (p50 {one['p50']:.2f} ms, p99 "
-              f"{one['p99']:.2f} ms)."]
+    lines += [
+        "",
+        f"Target single-series p50 < 5 ms and p99 < 20 ms ({int(one['clients'])} "
+        f"client): **{'met' if verdict else 'not met'}** (p50 {one['p50']:.2f} ms, p99 "
+        f"{one['p99']:.2f} ms).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -298,32 +365,51 @@ def main(argv: list[str] | None = None) -> None:
         info = register_version(args.m5_dir, uri)
         log.info("registered version %s in %.0f s", info["version"], info["train_s"])
     found = champion(uri)
-    info = {"version": str(found.version), "series": int(found.tags.get("series", 0)) or 3049,
-            "days": 116}
+    info = {
+        "version": str(found.version),
+        "series": int(found.tags.get("series", 0)) or 3049,
+        "days": 116,
+    }
     servers = start_servers(uri)
     try:
         status, body = request(servers["retailiq"]["port"], "GET", "/ready", None)
         assert json.loads(body)["model_version"] == str(found.version), body
-        series = sorted(json.loads(request(servers["retailiq"]["port"], "POST", "/v1/forecasts",
-                                           json.dumps({"store_id": "CA_1", "horizon": 1}
-                                                      ).encode())[1])["forecasts"],
-                        key=lambda f: f["series_id"])
+        series = sorted(
+            json.loads(
+                request(
+                    servers["retailiq"]["port"],
+                    "POST",
+                    "/v1/forecasts",
+                    json.dumps({"store_id": "CA_1", "horizon": 1}).encode(),
+                )[1]
+            )["forecasts"],
+            key=lambda f: f["series_id"],
+        )
         series = [f["series_id"] for f in series]
         equal = same_numbers(servers, series)
         rows = []
-        for workload, size, count, warmup in (("single series", 1, args.single, 20),
-                                              ("1,000-series batch", 1000, args.batch, 4)):
+        for workload, size, count, warmup in (
+            ("single series", 1, args.single, 20),
+            ("1,000-series batch", 1000, args.batch, 4),
+        ):
             for clients in args.clients:
                 for name, label in (("retailiq", "retailiq"), ("mlflow", "mlflow serve")):
-                    result = drive(servers[name]["port"], name, series, size, count,
-                                   args.seconds, clients, warmup)
-                    rows.append({"workload": workload, "clients": clients, "server": label,
-                                 **result})
+                    result = drive(
+                        servers[name]["port"],
+                        name,
+                        series,
+                        size,
+                        count,
+                        args.seconds,
+                        clients,
+                        warmup,
+                    )
+                    rows.append(
+                        {"workload": workload, "clients": clients, "server": label, **result}
+                    )
                     log.info("%s", rows[-1])
     finally:
-        for server in servers.values():
-            server["process"].terminate()
-            server["process"].wait(timeout=30)
+        stop_servers(servers)
     loads.append(os.getloadavg()[0])
     text = report(rows, info | {"series": len(series)}, tuple(loads), args, equal)
     RESULTS.write_text(text)

@@ -278,7 +278,7 @@ class ModelService:
                     "series_id": sid,
                     "store_id": store,
                     "item_id": item,
-                    "price": price,
+                    "price": round(price, 6),
                     "rows": rows,
                     "base_price": None if pd.isna(base_price) else float(base_price),
                 }

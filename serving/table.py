@@ -41,6 +41,7 @@ class ForecastTable:
     by_store: dict[str, list[str]]
     # encoded answers by (h, levels) then series; filled on demand, a few shapes at most
     _encoded: dict[tuple, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
+    _pinned: set[tuple] = field(default_factory=set, compare=False, repr=False)  # warmed shapes
 
     @property
     def horizon(self) -> int:
@@ -108,8 +109,9 @@ class ForecastTable:
         key = (h, tuple(levels))
         encoded = self._encoded.get(key)
         if encoded is None:
-            if len(self._encoded) >= MAX_SHAPES:
-                self._encoded.clear()
+            if len(self._encoded) >= MAX_SHAPES:  # forget the on-demand shapes, keep warmed
+                for old in [k for k in list(self._encoded) if k not in self._pinned]:
+                    self._encoded.pop(old, None)
             encoded = self._encoded.setdefault(key, {})
         text = encoded.get(series_id)
         if text is None:
@@ -118,7 +120,8 @@ class ForecastTable:
         return text
 
     def warm(self, h: int, levels: Sequence[int]) -> None:
-        """Encode every series for one shape now (the default request) instead of on demand."""
+        """Encode every series for one shape now (the default request) and keep it."""
+        self._pinned.add((h, tuple(levels)))
         for series_id in self.series:
             self.series_json(series_id, h, levels)
 

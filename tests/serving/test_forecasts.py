@@ -163,3 +163,13 @@ def test_a_scenario_needs_exactly_one_price(client):
     )
     assert response.status_code == 422
     assert "exactly one of price or discount_pct" in response.json()["message"]
+
+
+def test_encoded_answers_are_bounded_and_keep_the_default_shape(client):
+    table = client.app.state.service.model().table
+    default = (table.horizon, (80, 95))
+    assert default in table._pinned and len(table._encoded[default]) == len(table.series)
+    for h in range(1, 9):  # more shapes than are kept
+        body = _post(client, {"series_ids": IDS[:1], "horizon": h}).json()
+        assert len(body["forecasts"][0]["rows"]) == h
+    assert len(table._encoded) <= 4 and default in table._encoded
