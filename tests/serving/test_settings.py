@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from pydantic import ValidationError
 
@@ -49,3 +52,14 @@ def test_bad_settings_fail_at_start():
         ServingSettings(_env_file=None, api_keys={"k": "superuser"})
     with pytest.raises(ValidationError):
         ServingSettings(_env_file=None, precomputed_levels=[0, 80])
+
+
+def test_serving_imports_neither_dagster_nor_assets_nor_orchestration():
+    code = (
+        "import sys, serving.app, serving.cli\n"
+        "print([m for m in sys.modules if m.split('.')[0] in "
+        "('dagster', 'assets', 'orchestration')])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+    assert done.stdout.strip() == "[]"
