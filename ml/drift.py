@@ -5,10 +5,10 @@ latest window of the offline feature table and returns a small :class:`DriftSumm
 the drift score and test of Evidently's ``DataDriftPreset`` (method picked per column type), the
 Kullback-Leibler divergence (``kl_div``, the design documents' retraining signal), the share of
 drifted columns, and the HTML report written where the caller asks. A KL divergence counts
-towards retraining (``kl_drifted``) only on the target and the demand-history columns, and only
-when the column's drift test is significant too: on a week of rows the binned KL estimate alone
-exceeds 0.1 by chance, and price columns jump with any single item's price change. Nothing else
-in the code base needs to know Evidently's types.
+towards retraining (``kl_drifted``) only when the column's drift test is significant too: on a
+week of rows the binned KL estimate alone exceeds 0.1 by chance. :func:`historical_kl` replays
+the same comparison over past weeks, to set the KL threshold from what ordinary weeks show.
+Nothing else in the code base needs to know Evidently's types.
 """
 
 from __future__ import annotations
@@ -27,10 +27,6 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
     "discount_depth", "lag_1", "lag_7", "lag_28", "roll_mean_7", "roll_mean_28",
     "roll_std_28", "roll_max_28", "wday_mean_4w_7", "zero_share", "adi", "cv2",
 )
-# Columns whose KL divergence can trigger retraining: the target and the demand history the
-# model reads. Price columns still count in the drifted share, but one item's price change moves
-# a price ratio's distribution a lot on a week of rows without making the model wrong.
-KL_TRIGGER_COLUMNS: tuple[str, ...] = (Y, "lag_1", "lag_7", "roll_mean_7")
 KL_METHOD = "kl_div"
 
 
@@ -45,7 +41,7 @@ class DriftSpec:
     max_rows: int = 20_000
     seed: int = 0
     columns: tuple[str, ...] = DEFAULT_COLUMNS
-    kl_columns: tuple[str, ...] = KL_TRIGGER_COLUMNS
+    kl_columns: tuple[str, ...] | None = None  # columns whose KL may trigger (None: all)
 
 
 @dataclass(frozen=True)
@@ -83,11 +79,21 @@ class DriftSummary:
 
     @property
     def significant_kl(self) -> float:
-        """The largest KL divergence among the trigger columns whose drift test is significant
+        """The largest KL divergence among the eligible columns whose drift test is significant
         (0 if none): a KL estimate on a week of rows is noisy, the test says whether the change
-        is real."""
-        drifted = self.columns.loc[self.columns["kl_drifted"], "kl_divergence"]
-        return float(drifted.max()) if len(drifted) else 0.0
+        is real. Retraining compares it with the KL threshold."""
+        drifted = self._significant()
+        return float(drifted["kl_divergence"].max()) if len(drifted) else 0.0
+
+    @property
+    def significant_kl_column(self) -> str:
+        drifted = self._significant()
+        if drifted.empty:
+            return "none"
+        return str(drifted.loc[drifted["kl_divergence"].idxmax(), "column"])
+
+    def _significant(self) -> pd.DataFrame:
+        return self.columns[self.columns["drifted"] & self.columns["kl_eligible"]]
 
     @property
     def target_kl(self) -> float:
@@ -182,7 +188,23 @@ def _per_column(result: dict, columns: list[str], spec: DriftSpec) -> pd.DataFra
                                 threshold=float(config.get("threshold") or 0.0),
                                 drifted=metric["id"] in failed)
     frame = pd.DataFrame(list(rows.values()))
-    frame["kl_drifted"] = (frame["drifted"] & frame["column"].isin(spec.kl_columns)
+    frame["kl_eligible"] = frame["column"].isin(spec.kl_columns or frame["column"])
+    frame["kl_drifted"] = (frame["kl_eligible"] & frame["drifted"]
                            & (frame["kl_divergence"] > spec.kl_threshold))
     return frame[["column", "method", "drift_score", "threshold", "drifted", "kl_divergence",
-                  "kl_drifted"]]
+                  "kl_eligible", "kl_drifted"]]
+
+
+def historical_kl(table: pd.DataFrame, spec: DriftSpec, last_day: pd.Timestamp,
+                  weeks: int = 6) -> pd.DataFrame:
+    """The significant KL of ordinary past weeks: the drift comparison for windows ending
+    ``last_day``, a week before, ..., each against the ``reference_days`` before it. Its maximum
+    is a floor for a KL threshold that does not fire on every week of real data."""
+    rows = []
+    for k in range(weeks):
+        end = pd.Timestamp(last_day) - pd.Timedelta(days=7 * k)
+        summary = feature_drift(table, drift_windows(end, spec), spec)
+        rows.append({"current_end": end, "kl_significant": summary.significant_kl,
+                     "column": summary.significant_kl_column, "kl_max": summary.max_kl,
+                     "drifted_share": summary.drifted_share})
+    return pd.DataFrame(rows)

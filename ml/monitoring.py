@@ -181,7 +181,8 @@ def drift_trigger(numbers: Mapping[str, object], kl_threshold: float = 0.1,
     max_kl, share = float(numbers["kl_significant"]), float(numbers["drifted_share"])
     reasons = []
     if max_kl > kl_threshold:
-        reasons.append(f"KL {max_kl:.3f} on {numbers.get('kl_max_column')} > {kl_threshold}")
+        reasons.append(f"KL {max_kl:.3f} on {numbers.get('kl_significant_column')} > "
+                       f"{kl_threshold}")
     if share > drifted_share_limit:
         reasons.append(f"drifted share {share:.2f} > {drifted_share_limit}")
     if not reasons:

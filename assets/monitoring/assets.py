@@ -87,6 +87,7 @@ def _headline(summary: DriftSummary) -> dict:
     return {
         "kl_max": summary.max_kl,
         "kl_significant": summary.significant_kl,
+        "kl_significant_column": summary.significant_kl_column,
         "kl_max_column": summary.max_kl_column,
         "kl_target": summary.target_kl,
         "kl_mean": float(summary.columns["kl_divergence"].mean()),

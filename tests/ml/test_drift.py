@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.drift import DriftSpec, drift_windows, feature_drift
+from ml.drift import DriftSpec, drift_windows, feature_drift, historical_kl
 
 DAYS = pd.date_range("2024-01-01", periods=63)
 
@@ -44,9 +44,11 @@ def test_a_price_shift_drifts_that_column_only_and_writes_the_html(tmp_path):
     summary = feature_drift(_table(shift_price=1.3), drift_windows(DAYS[-1], spec), spec, html)
     assert summary.drifted_columns == ["sell_price"]
     assert summary.max_kl_column == "sell_price" and summary.max_kl > spec.kl_threshold
-    # a price change drifts, but only the target and demand history trigger on KL
-    assert summary.significant_kl == 0.0
-    assert not summary.columns["kl_drifted"].any()
+    assert summary.significant_kl == summary.max_kl
+    assert summary.significant_kl_column == "sell_price"
+    only_demand = DriftSpec(kl_columns=("y",))
+    assert feature_drift(_table(shift_price=1.3), drift_windows(DAYS[-1], spec),
+                         only_demand).significant_kl == 0.0
     assert summary.drifted_share == pytest.approx(1 / 3)
     assert html.read_text().lower().startswith("<!doctype html") or "<html" in html.read_text()
     assert summary.n_current == 30 * 7 and summary.n_reference == 30 * 28
@@ -61,6 +63,13 @@ def test_a_demand_drop_triggers_on_the_target_kl():
     flagged = summary.columns.set_index("column")["kl_drifted"].to_dict()
     assert flagged == {"y": True, "sell_price": False, "lag_7": False}
     assert summary.significant_kl == summary.target_kl > spec.kl_threshold
+
+
+def test_historical_kl_gives_one_row_per_past_week():
+    spec = DriftSpec()
+    history = historical_kl(_table(), spec, DAYS[-8], weeks=3)
+    assert list(history["current_end"]) == [DAYS[-8], DAYS[-15], DAYS[-22]]
+    assert (history["kl_significant"] == 0.0).all()  # no shift before the last week
 
 
 def test_rows_are_sampled_down_to_the_limit_with_a_fixed_seed():

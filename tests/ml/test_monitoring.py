@@ -90,7 +90,7 @@ def test_accuracy_trigger_never_reuses_evidence_and_needs_calendar_days():
 
 
 def _drift(kl: float, share: float) -> dict:
-    return {"kl_significant": kl, "kl_max_column": "sell_price", "drifted_share": share,
+    return {"kl_significant": kl, "kl_significant_column": "sell_price", "drifted_share": share,
             "reference_start": "2024-01-01", "reference_end": "2024-01-28",
             "current_start": "2024-02-01", "current_end": "2024-02-07"}
 

@@ -42,7 +42,7 @@ def _scores(settings, days: pd.DatetimeIndex, accuracy: list[float]) -> None:
 def _drift_report(instance, current_end: str, kl: float, share: float = 0.1) -> None:
     instance.report_runless_asset_event(dg.AssetMaterialization(
         "feature_drift_report", metadata={
-            "kl_significant": kl, "kl_max": kl, "kl_max_column": "sell_price",
+            "kl_significant": kl, "kl_max": kl, "kl_significant_column": "sell_price",
             "drifted_share": share, "reference_start": "2024-01-01",
             "reference_end": "2024-01-28", "current_start": "2024-02-01",
             "current_end": current_end}))
