@@ -300,11 +300,13 @@ def report(rows: list[dict], info: dict, loads: tuple[float, float], args, equal
         "",
         f"`{' '.join(['.venv/bin/python', 'bench/bench_serving.py', *sys.argv[1:]])}` -- "
         f"1-minute load average {loads[0]:.2f} at start, {loads[1]:.2f} at end "
-        f"({os.cpu_count()} cores, shared with other work).",
+        f"({os.cpu_count()} cores, shared with other work; servers and client at niceness "
+        f"{os.nice(0)}).",
         "",
         f"Both servers on loopback, one uvicorn worker each, serving the same registered "
         f"version {info['version']} of `demand_forecaster` (M5 short: {info['series']:,} series "
-        f"x {info['days']} days; seasonal naive, moving average and XGBoost members): this "
+        f"x {info['days']} days; seasonal naive, moving average and XGBoost members, fixed "
+        "weights): this "
         "service's `POST /v1/forecasts` (API key checked, JSON access log on) and "
         "`mlflow models serve -m models:/demand_forecaster@champion --env-manager local -w 1` "
         f"`POST /invocations`, horizon {H}, levels 80/95, random series. Up to "
