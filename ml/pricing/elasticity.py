@@ -37,7 +37,9 @@ department's precision-weighted mean with the empirical-Bayes (normal-normal) po
 between-item variance tau^2 of the department is the DerSimonian-Laird moment estimate. Items
 with fewer than ``min_price_changes`` price changes (10, the design documents' minimum for
 price optimisation) are not estimated at all: they get the department's pooled estimate with
-a predictive standard error sqrt(tau^2 + se(mean)^2), and ``method = "pooled"`` says so.
+a predictive standard error sqrt(tau^2 + se(mean)^2), and ``method = "pooled"`` says so. When
+no item at all has enough price changes (a few weeks of history), there is nothing to pool:
+every item gets NaN and ``method = "insufficient"``, and no price is recommended for it.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ from ml.schema import (
 )
 
 Z90 = 1.6448536269514722
-ITEM, SHRUNK, POOLED = "item", "shrunk", "pooled"
+ITEM, SHRUNK, POOLED, INSUFFICIENT = "item", "shrunk", "pooled", "insufficient"
 ESTIMATORS = ("ppml", "ols_log1p", "ols_log_positive")
 ELASTICITY_COLUMNS = [
     ITEM_ID,
@@ -90,6 +92,7 @@ class ElasticityConfig:
     yearly_min_weeks: int = 52  # yearly Fourier terms only with a year of history
     shrink: bool = True
     per_store_controls: bool = True  # store-specific trend and seasonality
+    period_days: int | None = None  # store x period levels in place of a linear trend
 
     def __post_init__(self) -> None:
         if self.estimator not in ESTIMATORS:
@@ -138,9 +141,16 @@ def count_price_changes(panel: pd.DataFrame) -> pd.Series:
 
 
 def design_matrix(
-    item: pd.DataFrame, yearly_min_weeks: int = 52, per_store: bool = True
+    item: pd.DataFrame,
+    yearly_min_weeks: int = 52,
+    per_store: bool = True,
+    period_days: int | None = None,
 ) -> pd.DataFrame:
-    """Regressors of one item's weekly panel; column 0 is log price."""
+    """Regressors of one item's weekly panel; column 0 is log price.
+
+    With ``period_days``, each store gets one level per period of that many days (store x
+    period fixed effects) instead of one level and a linear trend.
+    """
     years = (item["ds"] - item["ds"].min()).dt.days.to_numpy() / 365.25
     columns = {"log_price": np.log(item["price"].to_numpy())}
     columns["log_days"] = np.log(item["days"].to_numpy())
@@ -161,6 +171,11 @@ def design_matrix(
             for s in stores.columns
         }
         X = pd.concat([X.drop(columns=shared), pd.DataFrame(slopes)], axis=1)
+    if period_days:
+        period = ((item["ds"] - item["ds"].min()).dt.days // period_days).astype(str)
+        cells = item[STORE_ID].astype(str).to_numpy() + ":p" + period.to_numpy()
+        stores = pd.get_dummies(cells, dtype="float64")
+        X = X.drop(columns=[c for c in X.columns if c.startswith("trend")])
     X = pd.concat([X, stores.set_axis(X.index)], axis=1)
     varies = X.std().gt(1e-12) | X.columns.isin(stores.columns)
     return X.loc[:, varies | (X.columns == "log_price")]
@@ -171,7 +186,7 @@ def fit_item(
     config: ElasticityConfig = ElasticityConfig(),  # noqa: B008
 ) -> tuple[float, float]:
     """(elasticity, robust se) of one item's weekly panel; NaNs when it cannot be estimated."""
-    X = design_matrix(item, config.yearly_min_weeks, config.per_store_controls)
+    X = design_matrix(item, config.yearly_min_weeks, config.per_store_controls, config.period_days)
     y = item["units"].to_numpy(dtype="float64")
     if X["log_price"].std() < 1e-9 or len(y) <= X.shape[1] + 2 or y.sum() <= 0:
         return np.nan, np.nan
@@ -274,8 +289,10 @@ def shrink(raw: pd.DataFrame, shrink: bool = True) -> pd.DataFrame:
     the prior of every estimated item."""
     out = raw.copy()
     ok = out["raw_elasticity"].notna()
-    if not ok.any():
-        raise ValueError("no item has enough price changes to estimate an elasticity")
+    if not ok.any():  # nothing to pool from: say so rather than invent a number
+        out[["elasticity", "se", "lo_90", "hi_90"]] = np.nan
+        out["method"] = INSUFFICIENT
+        return out[ELASTICITY_COLUMNS]
     priors = _priors(out[ok])
     prior = out.apply(
         lambda r: _prior_for(priors, r[DEPT_ID], r[CAT_ID]), axis=1, result_type="expand"
@@ -329,9 +346,19 @@ def estimate_elasticities(
 
 def summarise(elasticities: pd.DataFrame) -> dict:
     """Headline figures of an elasticity table (for metadata and the benchmark)."""
-    e = elasticities["elasticity"]
+    e = elasticities["elasticity"].dropna()
+    if e.empty:
+        return {
+            "items": int(len(elasticities)),
+            "estimated": 0,
+            "share_negative": float("nan"),
+            "median": float("nan"),
+            "iqr": [float("nan")] * 2,
+            "methods": {str(k): int(v) for k, v in elasticities["method"].value_counts().items()},
+        }
     return {
-        "items": int(len(e)),
+        "items": int(len(elasticities)),
+        "estimated": int(len(e)),
         "share_negative": float((e < 0).mean()),
         "median": float(e.median()),
         "iqr": [float(e.quantile(0.25)), float(e.quantile(0.75))],

@@ -56,9 +56,10 @@ def item_price_response(series_response: pd.DataFrame, step: float = 0.05) -> pd
 def compare(elasticities: pd.DataFrame, response: pd.DataFrame) -> dict:
     """Agreement of the regression (``elasticity``) and the model (``model_elasticity``) per
     item: Pearson and Spearman correlation, median difference (model - regression), counts.
-    Only items the regression estimated from their own prices (not ``pooled``) are compared."""
+    Only items the regression estimated from their own prices (``item`` or ``shrunk``) count."""
     both = elasticities.merge(response[[ITEM_ID, "model_elasticity"]], on=ITEM_ID)
-    both = both[(both["method"] != "pooled") & both["model_elasticity"].notna()]
+    own = both["method"].isin(["item", "shrunk"]) & both["elasticity"].notna()
+    both = both[own & both["model_elasticity"].notna()]
     if len(both) < 3:
         return {"items_compared": int(len(both))}
     reg, mod = both["elasticity"], both["model_elasticity"]

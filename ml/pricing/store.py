@@ -103,6 +103,8 @@ class PricingStore:
         """Append a batch as ``pending``; pending ones of the same series and strategy from
         earlier batches expire (audited, actor ``system``). Returns the rows written."""
         now = now or _now()
+        if frame.empty:
+            return 0
         rows = frame.assign(
             batch_id=batch_id,
             status=PENDING,

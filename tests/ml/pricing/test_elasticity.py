@@ -106,3 +106,11 @@ def test_summary_has_the_headline_figures(estimates):
     summary = summarise(estimates)
     assert summary["items"] == 120 and summary["share_negative"] == 1.0
     assert summary["iqr"][0] <= summary["median"] <= summary["iqr"][1]
+
+
+def test_too_short_a_history_gives_no_estimate_rather_than_an_invented_one(synthetic):
+    history, _, _ = synthetic
+    recent = history[history["ds"] >= history["ds"].max() - pd.Timedelta(days=27)]
+    out = estimate_elasticities(recent)
+    assert (out["method"] == "insufficient").all() and out["elasticity"].isna().all()
+    assert summarise(out)["estimated"] == 0
