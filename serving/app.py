@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from serving.errors import install_error_handlers
 from serving.metrics import ServingMetrics
 from serving.middleware import RequestContext
+from serving.pricing import PricingService
 from serving.routes import ROUTERS
 from serving.service import ModelService
 from serving.settings import ServingSettings
@@ -54,6 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
+        app.state.pricing.dispose()
 
 
 def create_app(
@@ -71,6 +73,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.service = service or ModelService(settings, metrics)
+    app.state.pricing = PricingService(settings.pricing_url)  # opened on first use
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

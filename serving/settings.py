@@ -20,8 +20,8 @@ DEFAULT_DATA_DIR = Path("data")
 class Role(StrEnum):
     """What a key may do; each role includes the ones before it."""
 
-    reader = "reader"  # forecasts, scenarios, model info, /invocations
-    manager = "manager"  # pricing and inventory actions
+    reader = "reader"  # forecasts, scenarios, model info, /invocations, pricing reads
+    manager = "manager"  # accept or reject price recommendations
     admin = "admin"  # reload the model
 
 
@@ -31,6 +31,11 @@ ROLE_RANK = {Role.reader: 0, Role.manager: 1, Role.admin: 2}
 def default_tracking_uri(data_dir: Path = DEFAULT_DATA_DIR) -> str:
     """The local MLflow store the training graph writes (mirrors ``orchestration.settings``)."""
     return f"sqlite:///{(Path(data_dir) / 'mlflow' / 'mlflow.db').resolve()}"
+
+
+def default_pricing_url(data_dir: Path = DEFAULT_DATA_DIR) -> str:
+    """The pricing store the pricing assets write (mirrors ``orchestration.settings``)."""
+    return f"sqlite:///{(Path(data_dir) / 'pricing.db').resolve()}"
 
 
 class ServingSettings(BaseSettings):
@@ -52,6 +57,13 @@ class ServingSettings(BaseSettings):
             "tracking_uri",
         ),
         description="MLflow tracking/registry URI (default sqlite:///data/mlflow/mlflow.db).",
+    )
+    pricing_db_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "RETAILIQ_SERVING_PRICING_DB_URL", "RETAILIQ_PRICING_DB_URL", "pricing_db_url"
+        ),
+        description="SQLAlchemy URL of the pricing store (default sqlite:///data/pricing.db).",
     )
     model_name: str = Field("demand_forecaster", description="Registered model to serve.")
     alias: str = Field("champion", description="Registry alias served.")
@@ -99,6 +111,10 @@ class ServingSettings(BaseSettings):
     @property
     def registry_uri(self) -> str:
         return self.tracking_uri or default_tracking_uri(self.data_dir)
+
+    @property
+    def pricing_url(self) -> str:
+        return self.pricing_db_url or default_pricing_url(self.data_dir)
 
     @property
     def auth_enabled(self) -> bool:

@@ -7,6 +7,13 @@ routes with ``Depends(require_role(Role.manager))`` from :mod:`serving.auth` and
 
 from __future__ import annotations
 
-from serving.routes import admin, forecasts, health, invocations, models
+from serving.routes import admin, forecasts, health, invocations, models, pricing
 
-ROUTERS = [health.router, models.router, forecasts.router, invocations.router, admin.router]
+ROUTERS = [
+    health.router,
+    models.router,
+    forecasts.router,
+    invocations.router,
+    pricing.router,
+    admin.router,
+]

@@ -194,3 +194,83 @@ def live_server(registry):
             thread.join(timeout=30)
 
     return start
+
+
+def _pricing_rows() -> dict[str, pd.DataFrame]:
+    """Three series of two items (B_1 in two stores), a third item with no estimate."""
+    ids = ["CA_1__A_1", "CA_1__B_1", "TX_1__B_1"]
+    stores, items = ["CA_1", "CA_1", "TX_1"], ["A_1", "B_1", "B_1"]
+    recommendations = pd.DataFrame(
+        {
+            UNIQUE_ID: ids,
+            "store_id": stores,
+            "item_id": items,
+            "strategy": "profit",
+            "current_price": [5.0, 2.0, 2.1],
+            "recommended_price": [5.5, 2.2, 2.31],
+            "change_pct": [10.0, 10.0, 10.0],
+            "unit_cost": [3.0, 1.3, 1.3],
+            "cost_source": "assumed_margin",
+            "expected_units": [100.0, 280.0, 250.0],
+            "expected_revenue": [550.0, 616.0, 577.5],
+            "expected_profit": [250.0, 252.0, 252.5],
+            "elasticity": [-2.0, -0.6, -0.6],
+            "elasticity_method": ["shrunk", "item", "item"],
+            "confidence": [0.9, 0.6, 0.6],
+            "confidence_label": ["high", "medium", "medium"],
+            "reasoning": "profit: test row; inside the bounds.",
+        }
+    )
+    elasticities = pd.DataFrame(
+        {
+            "item_id": ["A_1", "B_1", "C_1"],
+            "dept_id": ["A", "B", "C"],
+            "cat_id": ["A", "B", "C"],
+            "elasticity": [-2.0, -0.6, np.nan],
+            "se": [0.3, 0.2, np.nan],
+            "lo_90": [-2.49, -0.93, np.nan],
+            "hi_90": [-1.51, -0.27, np.nan],
+            "n_price_changes": [14, 25, 2],
+            "n_weeks": [100, 100, 100],
+            "n_stores": [1, 2, 1],
+            "method": ["shrunk", "item", "insufficient"],
+            "raw_elasticity": [-2.2, -0.6, np.nan],
+            "raw_se": [0.5, 0.2, np.nan],
+        }
+    )
+    reorder = pd.DataFrame(
+        {
+            UNIQUE_ID: ids,
+            "store_id": stores,
+            "item_id": items,
+            "lead_time_days": 7,
+            "service_level": 0.95,
+            "daily_demand": [4.0, 10.0, 9.0],
+            "lead_time_demand": [28.0, 70.0, 63.0],
+            "lead_time_sigma": [4.0, 6.0, 6.0],
+            "safety_stock": [6.6, 9.9, 9.9],
+            "reorder_point": [34.6, 79.9, 72.9],
+            "order_up_to": [65.0, 150.0, 140.0],
+            "stock": [20.0, 200.0, 140.0],
+            "stock_source": ["inventory", "assumed", "assumed"],
+            "order_now": [True, False, False],
+            "order_quantity": [45.0, 0.0, 0.0],
+            "stockout_alert": [True, False, False],
+        }
+    )
+    return {"recommendations": recommendations, "elasticities": elasticities, "reorder": reorder}
+
+
+@pytest.fixture(scope="session")
+def seed_pricing():
+    """``seed_pricing(url)``: a pricing store with one batch of each table, as the assets write."""
+    from ml.pricing.store import PricingStore
+
+    def seed(url: str) -> PricingStore:
+        store, rows = PricingStore(url), _pricing_rows()
+        store.save_elasticities(rows["elasticities"], "batch-1")
+        store.save_recommendations(rows["recommendations"], "batch-1")
+        store.save_reorder_points(rows["reorder"], "batch-1")
+        return store
+
+    return seed

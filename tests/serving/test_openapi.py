@@ -15,9 +15,11 @@ FEWER = {"/v1/models": 8, "/v1/forecasts/scenarios": 6, "/invocations": 10}
 
 
 @pytest.fixture(scope="module")
-def base_url(live_server):
-    with live_server() as url:
+def base_url(live_server, seed_pricing, tmp_path_factory):
+    store = seed_pricing(f"sqlite:///{tmp_path_factory.mktemp('pricing')}/pricing.db")
+    with live_server(pricing_db_url=store.url) as url:
         yield url
+    store.dispose()
 
 
 def test_openapi_has_every_route_and_the_key_scheme(base_url):
@@ -31,6 +33,12 @@ def test_openapi_has_every_route_and_the_key_scheme(base_url):
         "/v1/forecasts/scenarios",
         "/invocations",
         "/v1/admin/reload",
+        "/v1/pricing/recommendations",
+        "/v1/pricing/recommendations/{recommendation_id}/accept",
+        "/v1/pricing/recommendations/{recommendation_id}/reject",
+        "/v1/pricing/elasticity/{item_id}",
+        "/v1/pricing/optimize",
+        "/v1/inventory/reorder-points",
     } <= set(spec["paths"])
     assert "APIKeyHeader" in spec["components"]["securitySchemes"]
     assert requests.get(f"{base_url}/docs", timeout=10).status_code == 200
@@ -57,6 +65,13 @@ OPERATIONS = [
     ("POST", "/v1/forecasts"),
     ("POST", "/v1/forecasts/scenarios"),
     ("POST", "/invocations"),
+    ("GET", "/v1/pricing/recommendations"),
+    ("GET", "/v1/pricing/recommendations/{recommendation_id}"),
+    ("POST", "/v1/pricing/recommendations/{recommendation_id}/accept"),
+    ("POST", "/v1/pricing/recommendations/{recommendation_id}/reject"),
+    ("GET", "/v1/pricing/elasticity/{item_id}"),
+    ("POST", "/v1/pricing/optimize"),
+    ("GET", "/v1/inventory/reorder-points"),
 ]
 
 
