@@ -272,7 +272,9 @@ class PricingStore:
     ) -> pd.DataFrame:
         """The newest batch of reorder points, optionally only the stock-out alerts."""
         frame = self._latest(REORDER_TABLE, {"item_id": item_id, "store_id": store_id})
-        return frame[frame["stockout_alert"].astype(bool)] if alerts_only else frame
+        if not alerts_only or frame.empty:  # no table yet: nothing to filter
+            return frame
+        return frame[frame["stockout_alert"].astype(bool)]
 
     def _append(self, table: str, frame: pd.DataFrame, batch_id: str) -> int:
         rows = frame.assign(batch_id=batch_id, created_at=_now())

@@ -107,3 +107,8 @@ def test_elasticities_and_reorder_points_read_back_the_newest_batch(store):
     )
     store.save_reorder_points(points, "r1")
     assert store.read_reorder_points(alerts_only=True)["item_id"].tolist() == ["A_1"]
+
+
+def test_alerts_of_a_store_without_reorder_points_are_empty(tmp_path):
+    store = PricingStore(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert store.read_reorder_points(alerts_only=True).empty
