@@ -37,18 +37,33 @@ from orchestration.settings import Settings
 
 RESULTS = Path(__file__).parent / "results" / "monitoring.md"
 STORES = ["CA_1", "TX_2"]
-ITEMS = ["FOODS_1_033", "FOODS_1_218", "FOODS_2_096", "FOODS_2_360", "FOODS_3_080",
-         "FOODS_3_377", "FOODS_3_586", "FOODS_3_702", "HOBBIES_1_115", "HOBBIES_1_254",
-         "HOBBIES_2_025", "HOBBIES_2_113", "HOUSEHOLD_1_179", "HOUSEHOLD_1_474",
-         "HOUSEHOLD_2_062", "HOUSEHOLD_2_239"]
-MODELS = json.dumps({"lstm": {"epochs": 1, "samples_per_epoch": 3000},
-                     "xgboost": {"n_estimators": 100}})
+ITEMS = [
+    "FOODS_1_033",
+    "FOODS_1_218",
+    "FOODS_2_096",
+    "FOODS_2_360",
+    "FOODS_3_080",
+    "FOODS_3_377",
+    "FOODS_3_586",
+    "FOODS_3_702",
+    "HOBBIES_1_115",
+    "HOBBIES_1_254",
+    "HOBBIES_2_025",
+    "HOBBIES_2_113",
+    "HOUSEHOLD_1_179",
+    "HOUSEHOLD_1_474",
+    "HOUSEHOLD_2_062",
+    "HOUSEHOLD_2_239",
+]
+MODELS = json.dumps(
+    {"lstm": {"epochs": 1, "samples_per_epoch": 3000}, "xgboost": {"n_estimators": 100}}
+)
 
 
-def settings_for(data_dir: Path, accuracy_threshold: float, kl_threshold: float = 0.1
-                 ) -> Settings:
-    return Settings(data_dir=data_dir, accuracy_threshold=accuracy_threshold,
-                    drift_kl_threshold=kl_threshold)
+def settings_for(data_dir: Path, accuracy_threshold: float, kl_threshold: float = 0.1) -> Settings:
+    return Settings(
+        data_dir=data_dir, accuracy_threshold=accuracy_threshold, drift_kl_threshold=kl_threshold
+    )
 
 
 def train_base(data: ReplayData, root: Path, train_end: str, backtest: BacktestResource) -> dict:
@@ -58,8 +73,11 @@ def train_base(data: ReplayData, root: Path, train_end: str, backtest: BacktestR
     defs = build_definitions(settings)
     start = time.perf_counter()
     result = defs.resolve_job_def("training_job").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), resources={"backtest": backtest},
-        tags={TRIGGER_TAG: "manual"}, raise_on_error=False)
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"backtest": backtest},
+        tags={TRIGGER_TAG: "manual"},
+        raise_on_error=False,
+    )
     assert result.success, "the first training run failed"
     client = defs.resources["registry"].client()
     champion = alias_version(client, "demand_forecaster", CHAMPION)
@@ -67,21 +85,36 @@ def train_base(data: ReplayData, root: Path, train_end: str, backtest: BacktestR
     spec = monitoring.drift_spec()
     features = defs.resources["feature_store"].offline().read(columns=list(spec.columns))
     past = historical_kl(features, spec, pd.Timestamp(train_end), weeks=8)
-    return {"seconds": time.perf_counter() - start, "version": str(champion.version),
-            "wape": float(champion.tags.get("metric.wape", "nan")),
-            "rmsse": float(champion.tags.get("metric.rmsse", "nan")), "past_kl": past}
+    return {
+        "seconds": time.perf_counter() - start,
+        "version": str(champion.version),
+        "wape": float(champion.tags.get("metric.wape", "nan")),
+        "rmsse": float(champion.tags.get("metric.rmsse", "nan")),
+        "past_kl": past,
+    }
 
 
-def replay(data: ReplayData, base: Path, root: Path, days: pd.DatetimeIndex,
-           thresholds: tuple[float, float], backtest: BacktestResource,
-           execute_training: bool) -> dict:
+def replay(
+    data: ReplayData,
+    base: Path,
+    root: Path,
+    days: pd.DatetimeIndex,
+    thresholds: tuple[float, float],
+    backtest: BacktestResource,
+    execute_training: bool,
+) -> dict:
     """Replay ``days`` from a copy of the trained state; one row of evidence per day."""
     shutil.copytree(base, root)
     settings = settings_for(root / "data", *thresholds)
     defs = build_definitions(settings)
     instance = dg.DagsterInstance.ephemeral()
-    loop = SensorLoop(defs, instance, build_resources(settings), {"backtest": backtest},
-                      record_only=() if execute_training else ("training_job",))
+    loop = SensorLoop(
+        defs,
+        instance,
+        build_resources(settings),
+        {"backtest": backtest},
+        record_only=() if execute_training else ("training_job",),
+    )
     rows, start = [], time.perf_counter()
     for day in days:
         write_day(data, day, settings.landing_path)
@@ -90,10 +123,14 @@ def replay(data: ReplayData, base: Path, root: Path, days: pd.DatetimeIndex,
     client = defs.resources["registry"].client()
     challenger = alias_version(client, "demand_forecaster", CHALLENGER)
     trainings = [r for r in loop.launched if r.job == "training_job"]
-    return {"rows": pd.DataFrame(rows), "seconds": time.perf_counter() - start,
-            "trainings": trainings, "challenger": str(challenger.version),
-            "failed_runs": [f"{r.job}:{r.run_id[:8]}" for r in loop.launched if not r.success],
-            "accuracy": read_accuracy(settings.forecasts_url, scope=None)}
+    return {
+        "rows": pd.DataFrame(rows),
+        "seconds": time.perf_counter() - start,
+        "trainings": trainings,
+        "challenger": str(challenger.version),
+        "failed_runs": [f"{r.job}:{r.run_id[:8]}" for r in loop.launched if not r.success],
+        "accuracy": read_accuracy(settings.forecasts_url, scope=None),
+    }
 
 
 def day_row(day, launched, instance, settings) -> dict:
@@ -101,14 +138,17 @@ def day_row(day, launched, instance, settings) -> dict:
     drift = {k: v.value for k, v in record.records[0].asset_materialization.metadata.items()}
     accuracy = read_accuracy(settings.forecasts_url)
     today = accuracy[accuracy["day"] == day]
-    triggers = [f"{r.tags[TRIGGER_TAG]} ({r.run_key})" for r in launched
-                if r.job == "training_job"]
-    return {"day": str(day.date()),
-            "accuracy": float(today["accuracy"].iloc[0]) if len(today) else float("nan"),
-            "kl_significant": drift["kl_significant"],
-            "kl_significant_column": drift["kl_significant_column"], "kl_max": drift["kl_max"],
-            "kl_max_column": drift["kl_max_column"], "drifted_share": drift["drifted_share"],
-            "triggers": "; ".join(triggers) or "-"}
+    triggers = [f"{r.tags[TRIGGER_TAG]} ({r.run_key})" for r in launched if r.job == "training_job"]
+    return {
+        "day": str(day.date()),
+        "accuracy": float(today["accuracy"].iloc[0]) if len(today) else float("nan"),
+        "kl_significant": drift["kl_significant"],
+        "kl_significant_column": drift["kl_significant_column"],
+        "kl_max": drift["kl_max"],
+        "kl_max_column": drift["kl_max_column"],
+        "drifted_share": drift["drifted_share"],
+        "triggers": "; ".join(triggers) or "-",
+    }
 
 
 def dept_accuracy(accuracy: pd.DataFrame, dept: str) -> pd.Series:
@@ -119,14 +159,18 @@ def dept_accuracy(accuracy: pd.DataFrame, dept: str) -> pd.Series:
 def table(result: dict, dept: str) -> list[str]:
     rows = result["rows"].copy()
     rows["dept_accuracy"] = rows["day"].map(dept_accuracy(result["accuracy"], dept))
-    lines = [f"| day | accuracy | {dept} accuracy | KL, significant columns (column) "
-             "| KL max, any column (column) | drifted share | retraining fired |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines = [
+        f"| day | accuracy | {dept} accuracy | KL, significant columns (column) "
+        "| KL max, any column (column) | drifted share | retraining fired |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     for r in rows.itertuples(index=False):
-        lines.append(f"| {r.day} | {r.accuracy:.1f} | {r.dept_accuracy:.1f} | "
-                     f"{r.kl_significant:.3f} ({r.kl_significant_column}) | "
-                     f"{r.kl_max:.3f} ({r.kl_max_column}) | "
-                     f"{r.drifted_share:.2f} | {r.triggers} |")
+        lines.append(
+            f"| {r.day} | {r.accuracy:.1f} | {r.dept_accuracy:.1f} | "
+            f"{r.kl_significant:.3f} ({r.kl_significant_column}) | "
+            f"{r.kl_max:.3f} ({r.kl_max_column}) | "
+            f"{r.drifted_share:.2f} | {r.triggers} |"
+        )
     return lines
 
 
@@ -138,14 +182,23 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=10)
     parser.add_argument("--stores", default=",".join(STORES))
     parser.add_argument("--dept", default="FOODS_3")
-    parser.add_argument("--accuracy-margin", type=float, default=10.0,
-                        help="accuracy threshold = backtest accuracy (100 - WAPE) minus this")
-    parser.add_argument("--kl-margin", type=float, default=1.25,
-                        help="KL threshold = this x the largest significant KL of 8 past weeks")
+    parser.add_argument(
+        "--accuracy-margin",
+        type=float,
+        default=10.0,
+        help="accuracy threshold = backtest accuracy (100 - WAPE) minus this",
+    )
+    parser.add_argument(
+        "--kl-margin",
+        type=float,
+        default=1.25,
+        help="KL threshold = this x the largest significant KL of 8 past weeks",
+    )
     args = parser.parse_args()
     days = pd.date_range(pd.Timestamp(args.train_end) + pd.Timedelta(days=1), periods=args.days)
-    data = load_m5_pos(args.m5_dir, args.stores.split(","), ITEMS, args.history_start,
-                       str(days[-1].date()))
+    data = load_m5_pos(
+        args.m5_dir, args.stores.split(","), ITEMS, args.history_start, str(days[-1].date())
+    )
     shifted = inject_shift(data, args.dept, str(days[0].date()))
     backtest = BacktestResource(h=14, n_windows=2, step_size=14, family_params=MODELS)
     load_before = os.getloadavg()
@@ -155,8 +208,7 @@ def main() -> None:
         threshold = round(100 - 100 * trained["wape"] - args.accuracy_margin, 1)
         if threshold != threshold:  # no WAPE tag on the version: the design's default
             threshold = 85.0
-        kl = max(0.1, round(float(trained["past_kl"]["kl_significant"].max()) * args.kl_margin,
-                            2))
+        kl = max(0.1, round(float(trained["past_kl"]["kl_significant"].max()) * args.kl_margin, 2))
         thresholds = (threshold, kl)
         plain = replay(data, base, Path(tmp) / "plain", days, thresholds, backtest, False)
         shift = replay(shifted, base, Path(tmp) / "shift", days, thresholds, backtest, True)
@@ -172,11 +224,20 @@ def report(args, data, trained, thresholds, plain, shift, load_before) -> str:
     at_design = int((plain["rows"]["kl_significant"] > 0.1).sum())
     plain_kinds = [r.tags[TRIGGER_TAG] for r in plain["trainings"]]
     shift_kinds = [r.tags[TRIGGER_TAG] for r in shift["trainings"]]
-    first_drift = next((r["day"] for r in shift["rows"].to_dict("records")
-                        if r["kl_significant"] > kl or r["drifted_share"] > 0.5), "never")
+    first_drift = next(
+        (
+            r["day"]
+            for r in shift["rows"].to_dict("records")
+            if r["kl_significant"] > kl or r["drifted_share"] > 0.5
+        ),
+        "never",
+    )
     fired = [r["day"] for r in shift["rows"].to_dict("records") if r["triggers"] != "-"]
-    first_window = [d for d in fired if fired and
-                    pd.Timestamp(d) - pd.Timestamp(fired[0]) < pd.Timedelta(days=7)]
+    first_window = [
+        d
+        for d in fired
+        if fired and pd.Timestamp(d) - pd.Timestamp(fired[0]) < pd.Timedelta(days=7)
+    ]
     load_after = os.getloadavg()
     lines = [
         "## Monitoring: drift, accuracy and retraining on replayed M5 days",
@@ -199,8 +260,11 @@ def report(args, data, trained, thresholds, plain, shift, load_before) -> str:
         "",
         "| week ending | KL, significant columns (column) | KL max, any column | drifted share |",
         "| --- | ---: | ---: | ---: |",
-        *[f"| {r.current_end.date()} | {r.kl_significant:.3f} ({r.column}) | {r.kl_max:.3f} | "
-          f"{r.drifted_share:.2f} |" for r in past.itertuples(index=False)],
+        *[
+            f"| {r.current_end.date()} | {r.kl_significant:.3f} ({r.column}) | {r.kl_max:.3f} | "
+            f"{r.drifted_share:.2f} |"
+            for r in past.itertuples(index=False)
+        ],
         "",
         f"Ordinary weeks of real data pass the design's KL 0.1 (prices move, a week of rows is "
         f"few), so the bench sets the KL threshold to {args.kl_margin} x the largest of those: "

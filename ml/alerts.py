@@ -47,8 +47,13 @@ class Alert:
             raise ValueError(f"unknown alert kind {self.kind!r}; expected one of {KINDS}")
 
     def body(self) -> bytes:
-        payload = {"event": self.kind, "summary": self.summary, "at": self.at,
-                   "source": "retailiq", "details": dict(self.details)}
+        payload = {
+            "event": self.kind,
+            "summary": self.summary,
+            "at": self.at,
+            "source": "retailiq",
+            "details": dict(self.details),
+        }
         return json.dumps(payload, sort_keys=True, default=str).encode()
 
 
@@ -78,8 +83,9 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def emit(alert: Alert, webhook: WebhookConfig | None = None,
-         sleep: Callable[[float], None] = time.sleep) -> Delivery:
+def emit(
+    alert: Alert, webhook: WebhookConfig | None = None, sleep: Callable[[float], None] = time.sleep
+) -> Delivery:
     """Log the event as one JSON line, then post it to the webhook when one is configured."""
     body = alert.body()
     logger.warning(body.decode())
@@ -87,13 +93,19 @@ def emit(alert: Alert, webhook: WebhookConfig | None = None,
         return Delivery(delivered=False)
     delivery = post(webhook, body, alert.kind, sleep)
     if not delivery.delivered:
-        logger.error("alert %s not delivered to %s after %d attempt(s): %s", alert.kind,
-                     webhook.url, delivery.attempts, delivery.error)
+        logger.error(
+            "alert %s not delivered to %s after %d attempt(s): %s",
+            alert.kind,
+            webhook.url,
+            delivery.attempts,
+            delivery.error,
+        )
     return delivery
 
 
-def post(webhook: WebhookConfig, body: bytes, kind: str,
-         sleep: Callable[[float], None] = time.sleep) -> Delivery:
+def post(
+    webhook: WebhookConfig, body: bytes, kind: str, sleep: Callable[[float], None] = time.sleep
+) -> Delivery:
     """POST with retries: 1 + ``retries`` attempts, waiting backoff x 2^n between them."""
     headers = {"Content-Type": "application/json", EVENT_HEADER: kind}
     if webhook.secret:
@@ -103,8 +115,9 @@ def post(webhook: WebhookConfig, body: bytes, kind: str,
         if attempt:
             sleep(webhook.backoff_seconds * 2 ** (attempt - 1))
         try:
-            response = httpx.post(webhook.url, content=body, headers=headers,
-                                  timeout=webhook.timeout_seconds)
+            response = httpx.post(
+                webhook.url, content=body, headers=headers, timeout=webhook.timeout_seconds
+            )
         except httpx.HTTPError as error:
             last = Delivery(False, attempt + 1, None, f"{type(error).__name__}: {error}")
             continue

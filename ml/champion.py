@@ -33,8 +33,11 @@ def champion_forecaster(client: MlflowClient, name: str = MODEL_NAME):
 
 
 def champion_window_metrics(
-    client: MlflowClient, window: pd.DataFrame, history: pd.DataFrame,
-    levels: Sequence[int] = (80, 95), name: str = MODEL_NAME,
+    client: MlflowClient,
+    window: pd.DataFrame,
+    history: pd.DataFrame,
+    levels: Sequence[int] = (80, 95),
+    name: str = MODEL_NAME,
 ) -> tuple[str, dict[str, float]] | None:
     """The champion's metrics on the rows of ``window`` (one backtest window with ``cutoff``)."""
     found = champion_forecaster(client, name)

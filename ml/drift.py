@@ -23,9 +23,24 @@ from ml.schema import DS, SELL_PRICE, Y
 # The model's key inputs and the target. Calendar features are left out on purpose: they follow
 # the calendar (a week in December is not "drift"), and the monitored windows are short.
 DEFAULT_COLUMNS: tuple[str, ...] = (
-    Y, SELL_PRICE, "price_change_1w", "price_ratio_4w", "price_ratio_52w", "price_ratio_dept",
-    "discount_depth", "lag_1", "lag_7", "lag_28", "roll_mean_7", "roll_mean_28",
-    "roll_std_28", "roll_max_28", "wday_mean_4w_7", "zero_share", "adi", "cv2",
+    Y,
+    SELL_PRICE,
+    "price_change_1w",
+    "price_ratio_4w",
+    "price_ratio_52w",
+    "price_ratio_dept",
+    "discount_depth",
+    "lag_1",
+    "lag_7",
+    "lag_28",
+    "roll_mean_7",
+    "roll_mean_28",
+    "roll_std_28",
+    "roll_max_28",
+    "wday_mean_4w_7",
+    "zero_share",
+    "adi",
+    "cv2",
 )
 KL_METHOD = "kl_div"
 
@@ -105,21 +120,26 @@ class DriftSummary:
         return self.columns.loc[self.columns["drifted"], "column"].tolist()
 
 
-def drift_windows(last_day: pd.Timestamp, spec: DriftSpec,
-                  reference_end: pd.Timestamp | None = None) -> Windows:
+def drift_windows(
+    last_day: pd.Timestamp, spec: DriftSpec, reference_end: pd.Timestamp | None = None
+) -> Windows:
     """Current window = the last ``current_days`` up to ``last_day``; reference = the
     ``reference_days`` ending at ``reference_end`` (the training window's end), or just before
     the current window when there is none or it would overlap."""
     last_day = pd.Timestamp(last_day).normalize()
     current_start = last_day - pd.Timedelta(days=spec.current_days - 1)
     latest_allowed = current_start - pd.Timedelta(days=1)
-    end = latest_allowed if reference_end is None else min(pd.Timestamp(reference_end),
-                                                          latest_allowed)
+    end = (
+        latest_allowed
+        if reference_end is None
+        else min(pd.Timestamp(reference_end), latest_allowed)
+    )
     return Windows(end - pd.Timedelta(days=spec.reference_days - 1), end, current_start, last_day)
 
 
-def window_rows(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                spec: DriftSpec) -> pd.DataFrame:
+def window_rows(
+    table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, spec: DriftSpec
+) -> pd.DataFrame:
     """Rows of ``table`` with a known target in ``[start, end]``, the monitored columns only,
     sampled down to ``max_rows`` with a fixed seed."""
     days = pd.to_datetime(table[DS])
@@ -131,16 +151,20 @@ def window_rows(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
     return rows.reset_index(drop=True)
 
 
-def feature_drift(table: pd.DataFrame, windows: Windows, spec: DriftSpec,
-                  html_path: Path | None = None) -> DriftSummary:
+def feature_drift(
+    table: pd.DataFrame, windows: Windows, spec: DriftSpec, html_path: Path | None = None
+) -> DriftSummary:
     """Evidently's data drift tests plus KL divergence per column, reference vs current."""
     reference = window_rows(table, windows.reference_start, windows.reference_end, spec)
     current = window_rows(table, windows.current_start, windows.current_end, spec)
     if reference.empty or current.empty:
-        raise ValueError(f"no rows to compare in {windows.describe()}: "
-                         f"{len(reference)} reference, {len(current)} current")
-    columns = [c for c in reference.columns
-               if reference[c].notna().any() and current[c].notna().any()]
+        raise ValueError(
+            f"no rows to compare in {windows.describe()}: "
+            f"{len(reference)} reference, {len(current)} current"
+        )
+    columns = [
+        c for c in reference.columns if reference[c].notna().any() and current[c].notna().any()
+    ]
     snapshot = _run_report(reference[columns], current[columns], spec)
     if html_path is not None:
         html_path = Path(html_path)
@@ -148,9 +172,12 @@ def feature_drift(table: pd.DataFrame, windows: Windows, spec: DriftSpec,
         snapshot.save_html(str(html_path))
     per_column = _per_column(snapshot.dict(), columns, spec)
     return DriftSummary(
-        windows=windows, columns=per_column,
+        windows=windows,
+        columns=per_column,
         drifted_share=float(per_column["drifted"].mean()) if len(per_column) else 0.0,
-        n_reference=len(reference), n_current=len(current), html_path=html_path,
+        n_reference=len(reference),
+        n_current=len(current),
+        html_path=html_path,
     )
 
 
@@ -161,20 +188,29 @@ def _run_report(reference: pd.DataFrame, current: pd.DataFrame, spec: DriftSpec)
 
     definition = DataDefinition(numerical_columns=list(reference.columns))
     report = Report(
-        [DataDriftPreset(columns=list(reference.columns), drift_share=spec.drifted_share_limit),
-         *[ValueDrift(column=c, method=KL_METHOD, threshold=spec.kl_threshold)
-           for c in reference.columns]],
+        [
+            DataDriftPreset(columns=list(reference.columns), drift_share=spec.drifted_share_limit),
+            *[
+                ValueDrift(column=c, method=KL_METHOD, threshold=spec.kl_threshold)
+                for c in reference.columns
+            ],
+        ],
         include_tests=True,
     )
-    return report.run(Dataset.from_pandas(current, data_definition=definition),
-                      Dataset.from_pandas(reference, data_definition=definition))
+    return report.run(
+        Dataset.from_pandas(current, data_definition=definition),
+        Dataset.from_pandas(reference, data_definition=definition),
+    )
 
 
 def _per_column(result: dict, columns: list[str], spec: DriftSpec) -> pd.DataFrame:
     """One row per column from the snapshot's ``dict()``: the preset's method, score and test,
     and the KL divergence."""
-    failed = {t["metric_config"]["metric_id"] for t in result.get("tests", [])
-              if t.get("status") == "FAIL"}
+    failed = {
+        t["metric_config"]["metric_id"]
+        for t in result.get("tests", [])
+        if t.get("status") == "FAIL"
+    }
     rows: dict[str, dict] = {c: {"column": c} for c in columns}
     for metric in result["metrics"]:
         config = metric.get("config", {})
@@ -184,19 +220,34 @@ def _per_column(result: dict, columns: list[str], spec: DriftSpec) -> pd.DataFra
         if config.get("method") == KL_METHOD:
             rows[column]["kl_divergence"] = float(metric["value"])
         else:
-            rows[column].update(method=config.get("method"), drift_score=float(metric["value"]),
-                                threshold=float(config.get("threshold") or 0.0),
-                                drifted=metric["id"] in failed)
+            rows[column].update(
+                method=config.get("method"),
+                drift_score=float(metric["value"]),
+                threshold=float(config.get("threshold") or 0.0),
+                drifted=metric["id"] in failed,
+            )
     frame = pd.DataFrame(list(rows.values()))
     frame["kl_eligible"] = frame["column"].isin(spec.kl_columns or frame["column"])
-    frame["kl_drifted"] = (frame["kl_eligible"] & frame["drifted"]
-                           & (frame["kl_divergence"] > spec.kl_threshold))
-    return frame[["column", "method", "drift_score", "threshold", "drifted", "kl_divergence",
-                  "kl_eligible", "kl_drifted"]]
+    frame["kl_drifted"] = (
+        frame["kl_eligible"] & frame["drifted"] & (frame["kl_divergence"] > spec.kl_threshold)
+    )
+    return frame[
+        [
+            "column",
+            "method",
+            "drift_score",
+            "threshold",
+            "drifted",
+            "kl_divergence",
+            "kl_eligible",
+            "kl_drifted",
+        ]
+    ]
 
 
-def historical_kl(table: pd.DataFrame, spec: DriftSpec, last_day: pd.Timestamp,
-                  weeks: int = 6) -> pd.DataFrame:
+def historical_kl(
+    table: pd.DataFrame, spec: DriftSpec, last_day: pd.Timestamp, weeks: int = 6
+) -> pd.DataFrame:
     """The significant KL of ordinary past weeks: the drift comparison for windows ending
     ``last_day``, a week before, ..., each against the ``reference_days`` before it. Its maximum
     is a floor for a KL threshold that does not fire on every week of real data."""
@@ -204,7 +255,13 @@ def historical_kl(table: pd.DataFrame, spec: DriftSpec, last_day: pd.Timestamp,
     for k in range(weeks):
         end = pd.Timestamp(last_day) - pd.Timedelta(days=7 * k)
         summary = feature_drift(table, drift_windows(end, spec), spec)
-        rows.append({"current_end": end, "kl_significant": summary.significant_kl,
-                     "column": summary.significant_kl_column, "kl_max": summary.max_kl,
-                     "drifted_share": summary.drifted_share})
+        rows.append(
+            {
+                "current_end": end,
+                "kl_significant": summary.significant_kl,
+                "column": summary.significant_kl_column,
+                "kl_max": summary.max_kl,
+                "drifted_share": summary.drifted_share,
+            }
+        )
     return pd.DataFrame(rows)

@@ -149,7 +149,7 @@ def scaled_errors(cv: pd.DataFrame, history: pd.DataFrame, members: list[str]) -
     """``unique_id`` and one column per member: (y - forecast) / the series' RMSSE scale."""
     rows = cv.dropna(subset=[Y, *members])
     scale = rows[UNIQUE_ID].map(rmsse_scale(history)).fillna(1.0).to_numpy()
-    errors = (rows[Y].to_numpy()[:, None] - rows[members].to_numpy(dtype="float64"))
+    errors = rows[Y].to_numpy()[:, None] - rows[members].to_numpy(dtype="float64")
     out = pd.DataFrame(errors / scale[:, None], columns=members)
     out.insert(0, UNIQUE_ID, rows[UNIQUE_ID].to_numpy())
     return out
@@ -249,8 +249,9 @@ def learn_weights(
     pooled = pd.Series(solver(errors[members].to_numpy()), index=members)
     if scheme == method:
         return EnsembleWeights(scheme, pooled)
-    return _hierarchical(scheme, errors, history, pooled, solver, segment_by,
-                         shrink_segment, shrink_series)
+    return _hierarchical(
+        scheme, errors, history, pooled, solver, segment_by, shrink_segment, shrink_series
+    )
 
 
 def _hierarchical(scheme, errors, history, pooled, solver, segment_by, k_segment, k_series):
@@ -258,8 +259,9 @@ def _hierarchical(scheme, errors, history, pooled, solver, segment_by, k_segment
     members = list(pooled.index)
     segment_of = segments(history, segment_by)
     errors = errors.assign(**{SEGMENT: errors[UNIQUE_ID].map(segment_of).fillna("unknown")})
-    parent = pd.DataFrame([pooled] * errors[SEGMENT].nunique(),
-                          index=sorted(errors[SEGMENT].unique()))
+    parent = pd.DataFrame(
+        [pooled] * errors[SEGMENT].nunique(), index=sorted(errors[SEGMENT].unique())
+    )
     by_segment = _grouped_weights(errors, SEGMENT, solver, parent, k_segment)
     ids = errors[UNIQUE_ID].drop_duplicates()
     per_series = by_segment.reindex(ids.map(segment_of).fillna("unknown")).set_axis(ids)

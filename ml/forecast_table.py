@@ -17,32 +17,49 @@ from ml.schema import DS, ITEM_ID, STORE_ID, UNIQUE_ID, forecast_column, split_s
 
 TABLE = "demand_forecasts"
 COLUMNS = [
-    "unique_id", "store_id", "item_id", "forecast_date", "horizon", "predicted_quantity",
-    "lower_bound", "upper_bound", "interval_level", "model_name", "model_version",
+    "unique_id",
+    "store_id",
+    "item_id",
+    "forecast_date",
+    "horizon",
+    "predicted_quantity",
+    "lower_bound",
+    "upper_bound",
+    "interval_level",
+    "model_name",
+    "model_version",
     "generated_at",
 ]
 
 
-def forecast_rows(forecast: pd.DataFrame, alias: str, level: int, model_name: str,
-                  model_version: str, generated_at: datetime | None = None) -> pd.DataFrame:
+def forecast_rows(
+    forecast: pd.DataFrame,
+    alias: str,
+    level: int,
+    model_name: str,
+    model_version: str,
+    generated_at: datetime | None = None,
+) -> pd.DataFrame:
     """Long forecast frame (``unique_id, ds, <alias>, <alias>-lo/hi-<level>``) -> table rows."""
     generated_at = generated_at or datetime.now(UTC).replace(tzinfo=None)
     first_day = forecast.groupby(UNIQUE_ID)[DS].transform("min")
     keys = split_series_id(forecast[UNIQUE_ID])
-    return pd.DataFrame({
-        "unique_id": forecast[UNIQUE_ID].to_numpy(),
-        "store_id": keys[STORE_ID].to_numpy(),
-        "item_id": keys[ITEM_ID].to_numpy(),
-        "forecast_date": pd.to_datetime(forecast[DS]).dt.date.to_numpy(),
-        "horizon": ((forecast[DS] - first_day).dt.days + 1).astype("int32").to_numpy(),
-        "predicted_quantity": forecast[alias].astype(float).to_numpy(),
-        "lower_bound": forecast[forecast_column(alias, "lo", level)].astype(float).to_numpy(),
-        "upper_bound": forecast[forecast_column(alias, "hi", level)].astype(float).to_numpy(),
-        "interval_level": level,
-        "model_name": model_name,
-        "model_version": str(model_version),
-        "generated_at": generated_at,
-    })[COLUMNS]
+    return pd.DataFrame(
+        {
+            "unique_id": forecast[UNIQUE_ID].to_numpy(),
+            "store_id": keys[STORE_ID].to_numpy(),
+            "item_id": keys[ITEM_ID].to_numpy(),
+            "forecast_date": pd.to_datetime(forecast[DS]).dt.date.to_numpy(),
+            "horizon": ((forecast[DS] - first_day).dt.days + 1).astype("int32").to_numpy(),
+            "predicted_quantity": forecast[alias].astype(float).to_numpy(),
+            "lower_bound": forecast[forecast_column(alias, "lo", level)].astype(float).to_numpy(),
+            "upper_bound": forecast[forecast_column(alias, "hi", level)].astype(float).to_numpy(),
+            "interval_level": level,
+            "model_name": model_name,
+            "model_version": str(model_version),
+            "generated_at": generated_at,
+        }
+    )[COLUMNS]
 
 
 def append_forecasts(rows: pd.DataFrame, url: str) -> int:
@@ -58,10 +75,12 @@ def append_forecasts(rows: pd.DataFrame, url: str) -> int:
 
 
 def _ensure_index(connection) -> None:
-    connection.execute(sa.text(
-        f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_series_date "
-        f"ON {TABLE} (unique_id, forecast_date, generated_at)"
-    ))
+    connection.execute(
+        sa.text(
+            f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_series_date "
+            f"ON {TABLE} (unique_id, forecast_date, generated_at)"
+        )
+    )
 
 
 def read_forecasts(url: str, latest_only: bool = True) -> pd.DataFrame:

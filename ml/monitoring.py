@@ -33,8 +33,19 @@ EVIDENCE_DAY_TAG = "retailiq/evidence_day"
 TRIGGER_KINDS = ("accuracy", "drift", "schedule", "manual")
 AUTOMATIC_TRIGGERS = ("accuracy", "drift")
 ACCURACY_COLUMNS = [
-    "day", "scope", "wape", "accuracy", "bias", "coverage", "interval_level", "n_series",
-    "actual_units", "forecast_units", "mean_horizon", "model_versions", "scored_at",
+    "day",
+    "scope",
+    "wape",
+    "accuracy",
+    "bias",
+    "coverage",
+    "interval_level",
+    "n_series",
+    "actual_units",
+    "forecast_units",
+    "mean_horizon",
+    "model_versions",
+    "scored_at",
 ]
 
 
@@ -51,8 +62,9 @@ def served_forecasts(forecasts: pd.DataFrame) -> pd.DataFrame:
     return served.drop(columns="_issued_for").reset_index(drop=True)
 
 
-def score_accuracy(served: pd.DataFrame, history: pd.DataFrame,
-                   days: Sequence[pd.Timestamp] | None = None) -> pd.DataFrame:
+def score_accuracy(
+    served: pd.DataFrame, history: pd.DataFrame, days: Sequence[pd.Timestamp] | None = None
+) -> pd.DataFrame:
     """Daily accuracy rows (overall and per department) where actuals and forecasts meet."""
     actuals = history[[UNIQUE_ID, DS, Y, DEPT_ID]].rename(columns={DS: "forecast_date"})
     actuals["forecast_date"] = pd.to_datetime(actuals["forecast_date"])
@@ -78,18 +90,20 @@ def _day_scores(group: pd.DataFrame) -> pd.Series:
     wape = np.abs(actual - predicted).sum() / total * 100 if total > 0 else np.nan
     lower, upper = group["lower_bound"].to_numpy(), group["upper_bound"].to_numpy()
     inside = (actual >= lower) & (actual <= upper)
-    return pd.Series({
-        "wape": wape,
-        "accuracy": 100.0 - wape,
-        "bias": (predicted.sum() - total) / total * 100 if total > 0 else np.nan,
-        "coverage": float(inside.mean() * 100),
-        "interval_level": int(group["interval_level"].iloc[0]),
-        "n_series": int(group["unique_id"].nunique()),
-        "actual_units": float(total),
-        "forecast_units": float(predicted.sum()),
-        "mean_horizon": float(group["horizon"].mean()),
-        "model_versions": ",".join(sorted(group["model_version"].astype(str).unique())),
-    })
+    return pd.Series(
+        {
+            "wape": wape,
+            "accuracy": 100.0 - wape,
+            "bias": (predicted.sum() - total) / total * 100 if total > 0 else np.nan,
+            "coverage": float(inside.mean() * 100),
+            "interval_level": int(group["interval_level"].iloc[0]),
+            "n_series": int(group["unique_id"].nunique()),
+            "actual_units": float(total),
+            "forecast_units": float(predicted.sum()),
+            "mean_horizon": float(group["horizon"].mean()),
+            "model_versions": ",".join(sorted(group["model_version"].astype(str).unique())),
+        }
+    )
 
 
 def write_accuracy(rows: pd.DataFrame, url: str) -> int:
@@ -102,10 +116,14 @@ def write_accuracy(rows: pd.DataFrame, url: str) -> int:
             if sa.inspect(connection).has_table(ACCURACY_TABLE):
                 days = sorted({str(d) for d in rows["day"]})
                 connection.execute(
-                    sa.text(f"DELETE FROM {ACCURACY_TABLE} WHERE day IN :days")
-                    .bindparams(sa.bindparam("days", expanding=True)), {"days": days})
+                    sa.text(f"DELETE FROM {ACCURACY_TABLE} WHERE day IN :days").bindparams(
+                        sa.bindparam("days", expanding=True)
+                    ),
+                    {"days": days},
+                )
             rows.assign(day=rows["day"].astype(str)).to_sql(
-                ACCURACY_TABLE, connection, if_exists="append", index=False)
+                ACCURACY_TABLE, connection, if_exists="append", index=False
+            )
     finally:
         engine.dispose()
     return len(rows)
@@ -147,12 +165,16 @@ class Trigger:
 
     def tags(self) -> dict[str, str]:
         text = json.dumps(dict(self.evidence), separators=(",", ":"), default=str)
-        return {TRIGGER_TAG: self.kind, EVIDENCE_TAG: text[:1000],
-                EVIDENCE_DAY_TAG: self.evidence_day}
+        return {
+            TRIGGER_TAG: self.kind,
+            EVIDENCE_TAG: text[:1000],
+            EVIDENCE_DAY_TAG: self.evidence_day,
+        }
 
 
-def accuracy_trigger(history: pd.DataFrame, threshold: float = 85.0, days: int = 3,
-                     after: str | None = None) -> Trigger | None:
+def accuracy_trigger(
+    history: pd.DataFrame, threshold: float = 85.0, days: int = 3, after: str | None = None
+) -> Trigger | None:
     """Accuracy below ``threshold`` on ``days`` consecutive calendar days, all after ``after``
     (the last evidence already used): the latest such run of days, or None."""
     frame = history[["day", "accuracy"]].dropna().copy()
@@ -168,28 +190,36 @@ def accuracy_trigger(history: pd.DataFrame, threshold: float = 85.0, days: int =
     if len(last) < days:
         return None
     dates = [str(d.date()) for d in last["day"]]
-    evidence = {"days": dates, "accuracy": [round(float(a), 2) for a in last["accuracy"]],
-                "threshold": threshold}
+    evidence = {
+        "days": dates,
+        "accuracy": [round(float(a), 2) for a in last["accuracy"]],
+        "threshold": threshold,
+    }
     return Trigger("accuracy", "accuracy:" + ",".join(dates), dates[-1], evidence)
 
 
-def drift_trigger(numbers: Mapping[str, object], kl_threshold: float = 0.1,
-                  drifted_share_limit: float = 0.5) -> Trigger | None:
+def drift_trigger(
+    numbers: Mapping[str, object], kl_threshold: float = 0.1, drifted_share_limit: float = 0.5
+) -> Trigger | None:
     """Significant drift: the KL divergence of a column whose drift test is significant above
     ``kl_threshold``, or the drifted share of columns above ``drifted_share_limit``.
     ``numbers`` is a drift report's metadata."""
     max_kl, share = float(numbers["kl_significant"]), float(numbers["drifted_share"])
     reasons = []
     if max_kl > kl_threshold:
-        reasons.append(f"KL {max_kl:.3f} on {numbers.get('kl_significant_column')} > "
-                       f"{kl_threshold}")
+        reasons.append(
+            f"KL {max_kl:.3f} on {numbers.get('kl_significant_column')} > {kl_threshold}"
+        )
     if share > drifted_share_limit:
         reasons.append(f"drifted share {share:.2f} > {drifted_share_limit}")
     if not reasons:
         return None
     current_end, reference_end = str(numbers["current_end"]), str(numbers["reference_end"])
-    evidence = {"reasons": reasons, "current": f"{numbers['current_start']}..{current_end}",
-                "reference": f"{numbers['reference_start']}..{reference_end}"}
+    evidence = {
+        "reasons": reasons,
+        "current": f"{numbers['current_start']}..{current_end}",
+        "reference": f"{numbers['reference_start']}..{reference_end}",
+    }
     return Trigger("drift", f"drift:{reference_end}:{current_end}", current_end, evidence)
 
 
@@ -204,8 +234,11 @@ def in_cooldown(evidence_day: str, last_trigger_day: str | None, cooldown_days: 
 
 def latest_trigger_day(run_tags: Sequence[Mapping[str, str]]) -> str | None:
     """The newest evidence day among automatic-trigger runs' tags (None when none)."""
-    days = [tags[EVIDENCE_DAY_TAG] for tags in run_tags
-            if tags.get(TRIGGER_TAG) in AUTOMATIC_TRIGGERS and tags.get(EVIDENCE_DAY_TAG)]
+    days = [
+        tags[EVIDENCE_DAY_TAG]
+        for tags in run_tags
+        if tags.get(TRIGGER_TAG) in AUTOMATIC_TRIGGERS and tags.get(EVIDENCE_DAY_TAG)
+    ]
     return max(days) if days else None
 
 

@@ -13,8 +13,14 @@ import pandas as pd  # noqa: E402
 from ml.schema import CUTOFF, DS, UNIQUE_ID, Y, forecast_column  # noqa: E402
 
 
-def forecast_vs_actual(cv: pd.DataFrame, aliases: Sequence[str], history: pd.DataFrame,
-                       n_series: int = 4, context_days: int = 56, level: int = 80):
+def forecast_vs_actual(
+    cv: pd.DataFrame,
+    aliases: Sequence[str],
+    history: pd.DataFrame,
+    n_series: int = 4,
+    context_days: int = 56,
+    level: int = 80,
+):
     """Last backtest window of the ``n_series`` busiest series: history, actuals, forecasts."""
     last = cv[cv[CUTOFF] == cv[CUTOFF].max()]
     busiest = last.groupby(UNIQUE_ID)[Y].sum().nlargest(n_series).index
@@ -27,8 +33,9 @@ def forecast_vs_actual(cv: pd.DataFrame, aliases: Sequence[str], history: pd.Dat
 
 def _panel(ax, uid, window, history, aliases, context_days, level):
     start = window[DS].min() - pd.Timedelta(days=context_days)
-    past = history[(history[UNIQUE_ID] == uid) & (history[DS] >= start) &
-                   (history[DS] < window[DS].min())]
+    past = history[
+        (history[UNIQUE_ID] == uid) & (history[DS] >= start) & (history[DS] < window[DS].min())
+    ]
     ax.plot(past[DS], past[Y], color="0.6", lw=1, label="history")
     ax.plot(window[DS], window[Y], color="black", lw=1.2, label="actual")
     for alias in aliases:

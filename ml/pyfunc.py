@@ -54,16 +54,27 @@ FORECASTS_FILE = "member_forecasts.parquet"  # the members' forecasts at logging
 RUN_FILE = "logged_by.json"
 # pins of the logging environment; the project itself is not pinned (it is installed locally,
 # never from a package index)
-REQUIREMENTS = ("mlflow", "pandas", "numpy", "scipy", "statsforecast", "mlforecast",
-                "xgboost", "torch", "prophet", "cloudpickle")
+REQUIREMENTS = (
+    "mlflow",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsforecast",
+    "mlforecast",
+    "xgboost",
+    "torch",
+    "prophet",
+    "cloudpickle",
+)
 KEYS = [UNIQUE_ID, DS]
 
 
 class EnsembleForecaster(Forecaster):
     """Fitted family models combined by learned weights, with calibrated intervals."""
 
-    def __init__(self, members: Sequence[Forecaster] = (), ensemble: Ensemble | None = None
-                 ) -> None:
+    def __init__(
+        self, members: Sequence[Forecaster] = (), ensemble: Ensemble | None = None
+    ) -> None:
         self.members = list(members)
         self.ensemble = ensemble
 
@@ -72,8 +83,9 @@ class EnsembleForecaster(Forecaster):
         return self.ensemble.alias if self.ensemble is not None else "Ensemble"
 
     @classmethod
-    def from_fitted(cls, members: Sequence[Forecaster], ensemble: Ensemble,
-                    history: pd.DataFrame) -> EnsembleForecaster:
+    def from_fitted(
+        cls, members: Sequence[Forecaster], ensemble: Ensemble, history: pd.DataFrame
+    ) -> EnsembleForecaster:
         """Wrap members already fitted on ``history`` (no refit)."""
         model = cls(members, ensemble)
         model._remember(history)
@@ -102,8 +114,9 @@ class EnsembleForecaster(Forecaster):
         self._remember(df)
         return self
 
-    def member_forecasts(self, h: int, X_df: pd.DataFrame | None = None,
-                         members: Sequence[Forecaster] | None = None) -> pd.DataFrame:
+    def member_forecasts(
+        self, h: int, X_df: pd.DataFrame | None = None, members: Sequence[Forecaster] | None = None
+    ) -> pd.DataFrame:
         """``unique_id, ds`` and one point column per member that could forecast."""
         frames = []
         for member in self.members if members is None else members:
@@ -132,11 +145,15 @@ class EnsembleForecaster(Forecaster):
         if not level or calibration is None:
             return out
         steps = forecasts["_step"] if "_step" in forecasts else forecast_steps(forecasts)
-        scale = forecasts["_scale"] if "_scale" in forecasts else calibration.row_scale(
-            forecasts[UNIQUE_ID], out[alias].to_numpy())
+        scale = (
+            forecasts["_scale"]
+            if "_scale" in forecasts
+            else calibration.row_scale(forecasts[UNIQUE_ID], out[alias].to_numpy())
+        )
         for lv in level:
-            lower, upper = calibration.bounds(out[alias].to_numpy(), np.asarray(steps),
-                                              np.asarray(scale), lv)
+            lower, upper = calibration.bounds(
+                out[alias].to_numpy(), np.asarray(steps), np.asarray(scale), lv
+            )
             out[forecast_column(alias, "lo", lv)] = lower
             out[forecast_column(alias, "hi", lv)] = upper
         return out
@@ -207,16 +224,19 @@ class DemandForecasterModel(PythonModel):
         forecaster = self.forecaster_
         calibration = forecaster.ensemble.calibration
         point = combine(forecasts, forecaster.ensemble.weights)
-        out = forecasts.assign(**{
-            forecaster.alias: point,
-            "_step": forecasts.groupby(UNIQUE_ID, sort=False).cumcount().to_numpy() + 1,
-        })
+        out = forecasts.assign(
+            **{
+                forecaster.alias: point,
+                "_step": forecasts.groupby(UNIQUE_ID, sort=False).cumcount().to_numpy() + 1,
+            }
+        )
         if calibration is not None:
             out["_scale"] = calibration.row_scale(forecasts[UNIQUE_ID], point)
         return out
 
-    def predict(self, context, model_input: pd.DataFrame,
-                params: dict | None = None) -> pd.DataFrame:
+    def predict(
+        self, context, model_input: pd.DataFrame, params: dict | None = None
+    ) -> pd.DataFrame:
         frame = pd.DataFrame(model_input)
         h, levels = _horizon(frame, params), _levels(frame, params)
         ids = self._series(frame)
@@ -317,19 +337,20 @@ def input_example(series: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({UNIQUE_ID: [str(s) for s in list(series)[:2]]})
 
 
-def model_signature(forecaster: EnsembleForecaster, example: pd.DataFrame,
-                    forecasts: pd.DataFrame):
+def model_signature(forecaster: EnsembleForecaster, example: pd.DataFrame, forecasts: pd.DataFrame):
     """Signature from the example and its forecast; the what-if columns are optional."""
     levels = list(DEFAULT_LEVELS)
     forecasts = forecasts[forecasts[UNIQUE_ID].isin(example[UNIQUE_ID])]
     output = forecaster.combine(forecasts, levels).assign(**{MODEL_VERSION: "1"})
     params = {"h": DEFAULT_H, "level": levels}
     signature = infer_signature(example, output, params=params)
-    signature.inputs = Schema([
-        ColSpec("string", UNIQUE_ID),
-        ColSpec("datetime", DS, required=False),
-        ColSpec("double", SELL_PRICE, required=False),
-    ])
+    signature.inputs = Schema(
+        [
+            ColSpec("string", UNIQUE_ID),
+            ColSpec("datetime", DS, required=False),
+            ColSpec("double", SELL_PRICE, required=False),
+        ]
+    )
     return signature
 
 

@@ -32,8 +32,13 @@ CHALLENGER = "challenger"
 PREVIOUS_CHAMPION = "previous_champion"
 METRIC_PREFIX = "metric."
 DECISION_PREFIX = "promotion."
-REQUIRED_TAGS = ("training_window_start", "training_window_end", "data_checksum",
-                 "feature_set_version", "code_version")
+REQUIRED_TAGS = (
+    "training_window_start",
+    "training_window_end",
+    "data_checksum",
+    "feature_set_version",
+    "code_version",
+)
 
 
 # -- version tags -------------------------------------------------------------------------
@@ -41,8 +46,14 @@ def code_version(path: str | Path | None = None) -> str:
     """The git commit of the code (``git rev-parse HEAD``), or ``unknown`` outside a repo."""
     folder = Path(path) if path else Path(__file__).resolve().parent
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
-                              text=True, timeout=10, check=True)
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return done.stdout.strip() or "unknown"
@@ -71,16 +82,20 @@ def version_tags(
         "code_version": code or code_version(),
         "series": str(history[UNIQUE_ID].nunique()),
     }
-    tags.update({f"{METRIC_PREFIX}{k}": f"{float(v):.6g}" for k, v in metrics.items()
-                 if pd.notna(v)})
+    tags.update(
+        {f"{METRIC_PREFIX}{k}": f"{float(v):.6g}" for k, v in metrics.items() if pd.notna(v)}
+    )
     tags.update({k: str(v) for k, v in (extra or {}).items()})
     return tags
 
 
 def metrics_from_tags(tags: Mapping[str, str]) -> dict[str, float]:
     """The ``metric.<name>`` tags of a version as floats."""
-    return {k.removeprefix(METRIC_PREFIX): float(v) for k, v in tags.items()
-            if k.startswith(METRIC_PREFIX)}
+    return {
+        k.removeprefix(METRIC_PREFIX): float(v)
+        for k, v in tags.items()
+        if k.startswith(METRIC_PREFIX)
+    }
 
 
 def missing_tags(tags: Mapping[str, str]) -> list[str]:
@@ -109,8 +124,9 @@ def register_version(
 ):
     """A new version of ``name`` from a logged model, tagged, with alias ``challenger``."""
     ensure_registered_model(client, name)
-    version = client.create_model_version(name, source=model_uri, run_id=run_id,
-                                          tags=dict(tags), model_id=model_id)
+    version = client.create_model_version(
+        name, source=model_uri, run_id=run_id, tags=dict(tags), model_id=model_id
+    )
     if alias:
         client.set_registered_model_alias(name, alias, version.version)
     logger.info("registered %s version %s (alias %s)", name, version.version, alias)
@@ -166,14 +182,23 @@ def decide_promotion(
         numbers["baseline_rmsse"] = float(baseline_metrics["rmsse"])
     if champion_metrics is None:
         return _first_version(numbers)
-    checks = [_rmsse_check(numbers, champion_metrics, margin),
-              _bias_check(numbers, challenger_metrics, champion_metrics, max_bias_worsening)]
-    checks += [_coverage_check(numbers, challenger_metrics, champion_metrics, lv,
-                               max_coverage_worsening) for lv in levels]
+    checks = [
+        _rmsse_check(numbers, champion_metrics, margin),
+        _bias_check(numbers, challenger_metrics, champion_metrics, max_bias_worsening),
+    ]
+    checks += [
+        _coverage_check(numbers, challenger_metrics, champion_metrics, lv, max_coverage_worsening)
+        for lv in levels
+    ]
     if "baseline_rmsse" in numbers:
         ok = numbers["challenger_rmsse"] < numbers["baseline_rmsse"]
-        checks.append((ok, f"RMSSE {numbers['challenger_rmsse']:.4f} "
-                       f"{'<' if ok else '>='} seasonal naive {numbers['baseline_rmsse']:.4f}"))
+        checks.append(
+            (
+                ok,
+                f"RMSSE {numbers['challenger_rmsse']:.4f} "
+                f"{'<' if ok else '>='} seasonal naive {numbers['baseline_rmsse']:.4f}",
+            )
+        )
     return Decision(all(ok for ok, _ in checks), [why for _, why in checks], numbers)
 
 
@@ -182,16 +207,24 @@ def _first_version(numbers: dict[str, float]) -> Decision:
         return Decision(False, ["no champion and no baseline metrics to compare with"], numbers)
     ok = numbers["challenger_rmsse"] < numbers["baseline_rmsse"]
     verb = "beats" if ok else "does not beat"
-    return Decision(ok, [f"first version: RMSSE {numbers['challenger_rmsse']:.4f} {verb} "
-                         f"seasonal naive {numbers['baseline_rmsse']:.4f}"], numbers)
+    return Decision(
+        ok,
+        [
+            f"first version: RMSSE {numbers['challenger_rmsse']:.4f} {verb} "
+            f"seasonal naive {numbers['baseline_rmsse']:.4f}"
+        ],
+        numbers,
+    )
 
 
 def _rmsse_check(numbers, champion, margin) -> tuple[bool, str]:
     numbers["champion_rmsse"] = float(champion["rmsse"])
     numbers["rmsse_threshold"] = numbers["champion_rmsse"] * (1.0 - margin)
     ok = numbers["challenger_rmsse"] <= numbers["rmsse_threshold"]
-    return ok, (f"RMSSE {numbers['challenger_rmsse']:.4f} {'<=' if ok else '>'} champion "
-                f"{numbers['champion_rmsse']:.4f} x (1 - {margin:g})")
+    return ok, (
+        f"RMSSE {numbers['challenger_rmsse']:.4f} {'<=' if ok else '>'} champion "
+        f"{numbers['champion_rmsse']:.4f} x (1 - {margin:g})"
+    )
 
 
 def _bias_check(numbers, challenger, champion, limit) -> tuple[bool, str]:
@@ -212,8 +245,10 @@ def _coverage_check(numbers, challenger, champion, level, limit) -> tuple[bool, 
     reference = abs(float(champion[key]) - level / 100)
     numbers[f"challenger_{key}_error"], numbers[f"champion_{key}_error"] = error, reference
     ok = bool(error - reference <= limit)  # a challenger without coverage (NaN) fails
-    return ok, (f"{key} error {error:.3f} vs champion {reference:.3f} "
-                f"({'within' if ok else 'beyond'} +{limit:g})")
+    return ok, (
+        f"{key} error {error:.3f} vs champion {reference:.3f} "
+        f"({'within' if ok else 'beyond'} +{limit:g})"
+    )
 
 
 # -- moving the champion ----------------------------------------------------------------------
@@ -222,8 +257,7 @@ def record_decision(client: MlflowClient, name: str, version: str, decision: Dec
         client.set_model_version_tag(name, str(version), key, value)
 
 
-def promote(client: MlflowClient, name: str, version: str | int,
-            decision: Decision | None = None):
+def promote(client: MlflowClient, name: str, version: str | int, decision: Decision | None = None):
     """Point ``champion`` at ``version``; the replaced champion is kept in a version tag."""
     version = str(version)
     current = alias_version(client, name, CHAMPION)
@@ -231,11 +265,13 @@ def promote(client: MlflowClient, name: str, version: str | int,
         client.set_model_version_tag(name, version, PREVIOUS_CHAMPION, current.version)
     if decision is not None:
         record_decision(client, name, version, decision)
-    client.set_model_version_tag(name, version, "promoted_at",
-                                 datetime.now(UTC).isoformat(timespec="seconds"))
+    client.set_model_version_tag(
+        name, version, "promoted_at", datetime.now(UTC).isoformat(timespec="seconds")
+    )
     client.set_registered_model_alias(name, CHAMPION, version)
-    logger.info("%s version %s is champion (was %s)", name, version,
-                current.version if current else None)
+    logger.info(
+        "%s version %s is champion (was %s)", name, version, current.version if current else None
+    )
     return client.get_model_version(name, version)
 
 
@@ -255,14 +291,14 @@ def rollback(client: MlflowClient, name: str = MODEL_NAME):
     if not previous:
         raise LookupError(f"{name} version {current.version} has no previous champion")
     client.set_registered_model_alias(name, CHAMPION, previous)
-    client.set_model_version_tag(name, current.version, "rolled_back_at",
-                                 datetime.now(UTC).isoformat(timespec="seconds"))
+    client.set_model_version_tag(
+        name, current.version, "rolled_back_at", datetime.now(UTC).isoformat(timespec="seconds")
+    )
     logger.info("%s champion rolled back from %s to %s", name, current.version, previous)
     return client.get_model_version(name, previous)
 
 
-def apply_gate(client: MlflowClient, name: str, version: str | int,
-               decision: Decision):
+def apply_gate(client: MlflowClient, name: str, version: str | int, decision: Decision):
     """Record the gate's decision on ``version`` and promote it when the decision says so."""
     if decision.promote:
         return promote(client, name, version, decision)
@@ -277,4 +313,3 @@ def load_version(client: MlflowClient, name: str = MODEL_NAME, alias: str = CHAM
     version = client.get_model_version_by_alias(name, alias)
     uri = client.get_model_version_download_uri(name, version.version)
     return mlflow.pyfunc.load_model(uri, model_config={"model_version": version.version})
-

@@ -36,8 +36,13 @@ class ReplayData:
         return int(self.pos[[STORE_ID, ITEM_ID]].drop_duplicates().shape[0])
 
 
-def load_m5_pos(m5_dir: Path, stores: Sequence[str], items: Sequence[str] | None = None,
-                start: str | None = None, end: str | None = None) -> ReplayData:
+def load_m5_pos(
+    m5_dir: Path,
+    stores: Sequence[str],
+    items: Sequence[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> ReplayData:
     """The long M5 shape as POS rows for some stores (and items) between two dates."""
     m5_dir = Path(m5_dir)
     calendar = pd.read_parquet(m5_dir / "calendar.parquet")
@@ -46,13 +51,17 @@ def load_m5_pos(m5_dir: Path, stores: Sequence[str], items: Sequence[str] | None
     if items is not None:
         sales = sales[sales[ITEM_ID].isin(items)]
     sales[DATE] = pd.to_datetime(sales[DATE])
-    sales = sales[(sales[DATE] >= pd.Timestamp(start or sales[DATE].min()))
-                  & (sales[DATE] <= pd.Timestamp(end or sales[DATE].max()))]
+    sales = sales[
+        (sales[DATE] >= pd.Timestamp(start or sales[DATE].min()))
+        & (sales[DATE] <= pd.Timestamp(end or sales[DATE].max()))
+    ]
     weeks = calendar.assign(**{DATE: pd.to_datetime(calendar[DATE])})[[DATE, "wm_yr_wk"]]
     prices = pd.read_parquet(m5_dir / "sell_prices_28items_9stores.parquet")
-    pos = (sales.merge(weeks, on=DATE, how="left")
-           .merge(prices, on=[STORE_ID, ITEM_ID, "wm_yr_wk"], how="left")
-           .rename(columns={"sell_price": PRICE}))
+    pos = (
+        sales.merge(weeks, on=DATE, how="left")
+        .merge(prices, on=[STORE_ID, ITEM_ID, "wm_yr_wk"], how="left")
+        .rename(columns={"sell_price": PRICE})
+    )
     pos[UNITS] = pos[UNITS].astype("int64")
     products = pos[[ITEM_ID, DEPT_ID, CAT_ID]].drop_duplicates().sort_values(ITEM_ID)
     cal = normalise_calendar(calendar)
@@ -61,8 +70,14 @@ def load_m5_pos(m5_dir: Path, stores: Sequence[str], items: Sequence[str] | None
     return ReplayData(pos, cal.reset_index(drop=True), products.reset_index(drop=True))
 
 
-def inject_shift(data: ReplayData, dept: str, start: str, price_factor: float = 1.3,
-                 demand_factor: float = 0.5, seed: int = 0) -> ReplayData:
+def inject_shift(
+    data: ReplayData,
+    dept: str,
+    start: str,
+    price_factor: float = 1.3,
+    demand_factor: float = 0.5,
+    seed: int = 0,
+) -> ReplayData:
     """From ``start`` on, ``dept``'s prices times ``price_factor`` and each day's units thinned
     binomially to ``demand_factor`` of themselves (counts stay counts)."""
     pos = data.pos.copy()
@@ -80,8 +95,11 @@ def write_initial(data: ReplayData, folder: Path, until: str) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     history = data.pos[data.pos[DATE] <= pd.Timestamp(until)]
-    files = {"sales_history.csv": history, "calendar.csv": data.calendar,
-             "products.csv": data.products}
+    files = {
+        "sales_history.csv": history,
+        "calendar.csv": data.calendar,
+        "products.csv": data.products,
+    }
     return [_write(frame, folder / name) for name, frame in files.items()]
 
 

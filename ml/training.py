@@ -108,9 +108,12 @@ class TrainingResult:
         return [m.alias for m in self.models]
 
 
-def make_models(family: str, n_workers: int | None = None,
-                scheduler_address: str | None = None,
-                params: dict | None = None) -> list[Forecaster]:
+def make_models(
+    family: str,
+    n_workers: int | None = None,
+    scheduler_address: str | None = None,
+    params: dict | None = None,
+) -> list[Forecaster]:
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILIES)}")
     kwargs = dict(params or {})
@@ -135,16 +138,24 @@ def train_family(
         raise ValueError(f"no series has {spec.min_history_days}+ days of history to train on")
     models = make_models(family, n_workers, scheduler_address, params)
     frames = [
-        cross_validation(model, eligible, spec.h, spec.n_windows, spec.step_size, spec.refit,
-                         level=list(spec.levels))
+        cross_validation(
+            model,
+            eligible,
+            spec.h,
+            spec.n_windows,
+            spec.step_size,
+            spec.refit,
+            level=list(spec.levels),
+        )
         for model in models
     ]
     cv = _merge(frames)
     evaluation = evaluate_forecasts(cv, eligible, levels=spec.levels)
     fitted = [model.fit(eligible) for model in models]
     failed = {uid: reason for m in fitted for uid, reason in getattr(m, "failed_", {}).items()}
-    return TrainingResult(family, cv, evaluation, fitted, excluded, failed,
-                          time.perf_counter() - start)
+    return TrainingResult(
+        family, cv, evaluation, fitted, excluded, failed, time.perf_counter() - start
+    )
 
 
 def _merge(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -154,30 +165,39 @@ def _merge(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return merged
 
 
-def log_training(result: TrainingResult, spec: BacktestSpec, history: pd.DataFrame,
-                 plot_series: int = 4) -> None:
+def log_training(
+    result: TrainingResult, spec: BacktestSpec, history: pd.DataFrame, plot_series: int = 4
+) -> None:
     """Log params, per-fold and overall metrics, tables, a plot and the fitted models."""
     mlflow.log_params({f"backtest.{k}": v for k, v in vars(spec).items()})
     for model in result.models:
-        mlflow.log_params({f"{model.alias}.{k}": str(v)[:250]
-                           for k, v in model.get_params().items()})
-    mlflow.log_params({"series": history[UNIQUE_ID].nunique(),
-                       "excluded_short_series": len(result.excluded_series),
-                       "first_day": str(history[DS].min().date()),
-                       "last_day": str(history[DS].max().date())})
+        mlflow.log_params(
+            {f"{model.alias}.{k}": str(v)[:250] for k, v in model.get_params().items()}
+        )
+    mlflow.log_params(
+        {
+            "series": history[UNIQUE_ID].nunique(),
+            "excluded_short_series": len(result.excluded_series),
+            "first_day": str(history[DS].min().date()),
+            "last_day": str(history[DS].max().date()),
+        }
+    )
     for alias in result.aliases:
         per_fold = _per_fold(result.evaluation, alias)
         log_fold_metrics(per_fold, prefix=f"{alias}.fold.")
         overall = result.evaluation.summary().loc[alias]
         mlflow.log_metrics({f"{alias}.{k}": float(v) for k, v in overall.items() if pd.notna(v)})
-    mlflow.log_metrics({"failed_series": len(result.failed_series),
-                        "train_seconds": result.seconds})
+    mlflow.log_metrics(
+        {"failed_series": len(result.failed_series), "train_seconds": result.seconds}
+    )
     log_frame(result.cv, "backtest_forecasts")
     log_frame(result.evaluation.per_series, "metrics_per_series")
     log_frame(result.evaluation.per_department, "metrics_per_department")
     log_frame(result.evaluation.overall, "metrics_overall")
-    mlflow.log_figure(forecast_vs_actual(result.cv, result.aliases, history, plot_series),
-                      "forecast_vs_actual.png")
+    mlflow.log_figure(
+        forecast_vs_actual(result.cv, result.aliases, history, plot_series),
+        "forecast_vs_actual.png",
+    )
     with tempfile.TemporaryDirectory() as tmp:
         # cloudpickle: some models build their network classes lazily (torch is imported
         # only when the LSTM is used), which plain pickle cannot reference by name.

@@ -77,18 +77,25 @@ def summarise(result: dg.ExecutionResult, settings: Settings) -> list[str]:
             scores = ", ".join(f"{m} RMSSE {md[f'{m}_rmsse']:.3f}" for m in md["models"])
             lines.append(f"{name}: {scores} ({md['train_seconds']:.0f}s)")
         elif name == "ensemble_evaluation":
-            lines.append(f"ensemble ({md['scheme']}): RMSSE {md['ensemble_rmsse']:.3f} on the "
-                         f"last backtest window; champion before this run: "
-                         f"{md['champion_version']}")
+            lines.append(
+                f"ensemble ({md['scheme']}): RMSSE {md['ensemble_rmsse']:.3f} on the "
+                f"last backtest window; champion before this run: "
+                f"{md['champion_version']}"
+            )
         elif name == "demand_forecaster":
             lines.append(f"registered {md['model_name']} version {md['version']} (challenger)")
         elif name == "demand_forecasts":
-            lines.append(f"demand_forecasts: {md['series']:,} series, {md['first_day']} .. "
-                         f"{md['last_day']} from champion version {md['model_version']}")
+            lines.append(
+                f"demand_forecasts: {md['series']:,} series, {md['first_day']} .. "
+                f"{md['last_day']} from champion version {md['model_version']}"
+            )
     outcomes = Counter()
     for check in result.get_asset_check_evaluations():
-        state = "passed" if check.passed else (
-            "warned" if check.severity == dg.AssetCheckSeverity.WARN else "failed")
+        state = (
+            "passed"
+            if check.passed
+            else ("warned" if check.severity == dg.AssetCheckSeverity.WARN else "failed")
+        )
         outcomes[state] += 1
         if not check.passed:
             lines.append(f"  check {check.check_name}: {state}")

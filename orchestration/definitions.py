@@ -38,10 +38,19 @@ def build_definitions(settings=None) -> dg.Definitions:
     """Definitions for the given settings (the environment's by default)."""
     return dg.Definitions(
         assets=[
-            lake_tables, sales_history, features, online_features, *MODEL_ASSETS,
-            ensemble_evaluation, demand_forecaster, demand_forecasts,
-            price_elasticity, price_recommendations, reorder_points,
-            feature_drift_report, forecast_accuracy,
+            lake_tables,
+            sales_history,
+            features,
+            online_features,
+            *MODEL_ASSETS,
+            ensemble_evaluation,
+            demand_forecaster,
+            demand_forecasts,
+            price_elasticity,
+            price_recommendations,
+            reorder_points,
+            feature_drift_report,
+            forecast_accuracy,
         ],
         asset_checks=[
             sales_history_contract,
@@ -53,11 +62,24 @@ def build_definitions(settings=None) -> dg.Definitions:
             *MODEL_CHECKS,
             promotion_gate,
         ],
-        jobs=[ingestion_job, data_job, training_job, forecast_job, refresh_job, promote_job,
-              rollback_job],
+        jobs=[
+            ingestion_job,
+            data_job,
+            training_job,
+            forecast_job,
+            refresh_job,
+            promote_job,
+            rollback_job,
+        ],
         schedules=[weekly_training_schedule, daily_forecast_schedule],
-        sensors=[landing_zone_sensor, champion_alias_sensor, new_data_sensor,
-                 accuracy_retrain_sensor, drift_retrain_sensor, failed_check_alert_sensor],
+        sensors=[
+            landing_zone_sensor,
+            champion_alias_sensor,
+            new_data_sensor,
+            accuracy_retrain_sensor,
+            drift_retrain_sensor,
+            failed_check_alert_sensor,
+        ],
         resources=build_resources(settings or get_settings()),
     )
 

@@ -40,8 +40,10 @@ forecast_job = dg.define_asset_job(
 
 refresh_job = dg.define_asset_job(
     "refresh_job",
-    selection=(dg.AssetSelection.groups("features", "monitoring")
-               | dg.AssetSelection.assets("demand_forecasts")),
+    selection=(
+        dg.AssetSelection.groups("features", "monitoring")
+        | dg.AssetSelection.assets("demand_forecasts")
+    ),
     description="After new data: features, forecasts re-anchored from the champion (no "
     "retraining), yesterday's accuracy scored, drift against the training window updated.",
 )

@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 import dagster as dg
 from dagster._core.utils import make_new_run_id
 
-CHAIN = ("landing_zone_sensor", "new_data_sensor", "accuracy_retrain_sensor",
-         "drift_retrain_sensor")
+CHAIN = (
+    "landing_zone_sensor",
+    "new_data_sensor",
+    "accuracy_retrain_sensor",
+    "drift_retrain_sensor",
+)
 
 
 @dataclass
@@ -45,8 +49,9 @@ class SensorLoop:
         done = []
         for name in self.sensors:
             sensor = self.defs.resolve_sensor_def(name)
-            with dg.build_sensor_context(instance=self.instance, cursor=self.cursors.get(name),
-                                         resources=self.resources) as context:
+            with dg.build_sensor_context(
+                instance=self.instance, cursor=self.cursors.get(name), resources=self.resources
+            ) as context:
                 result = sensor(context)
                 self.cursors[name] = context.cursor
             for request in _requests(result):
@@ -72,13 +77,18 @@ class SensorLoop:
         if request.run_key:
             tags["dagster/run_key"] = request.run_key
         if job_name in self.record_only:
-            run = dg.DagsterRun(job_name=job_name, run_id=make_new_run_id(), tags=tags,
-                                status=dg.DagsterRunStatus.SUCCESS)
+            run = dg.DagsterRun(
+                job_name=job_name,
+                run_id=make_new_run_id(),
+                tags=tags,
+                status=dg.DagsterRunStatus.SUCCESS,
+            )
             self.instance.add_run(run)
             return Launched(sensor, job_name, request.run_key, tags, True, run.run_id)
         job = self.defs.resolve_job_def(job_name)
-        result = job.execute_in_process(instance=self.instance, resources=self.job_resources,
-                                        tags=tags, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=self.instance, resources=self.job_resources, tags=tags, raise_on_error=False
+        )
         return Launched(sensor, job_name, request.run_key, tags, result.success, result.run_id)
 
 

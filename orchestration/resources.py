@@ -58,7 +58,8 @@ class MLflowResource(dg.ConfigurableResource):
     def config(self) -> TrackingConfig:
         if self.tracking_uri.startswith("sqlite:///"):
             Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
-                parents=True, exist_ok=True)
+                parents=True, exist_ok=True
+            )
         return TrackingConfig(self.tracking_uri, self.experiment, self.artifact_root or None)
 
 
@@ -98,12 +99,20 @@ class MonitoringResource(dg.ConfigurableResource):
     cooldown_days: int = 7
 
     def drift_spec(self) -> DriftSpec:
-        return DriftSpec(self.reference_days, self.current_days, self.kl_threshold,
-                         self.drifted_share_limit, self.max_rows)
+        return DriftSpec(
+            self.reference_days,
+            self.current_days,
+            self.kl_threshold,
+            self.drifted_share_limit,
+            self.max_rows,
+        )
 
     def tracking(self) -> TrackingConfig:
-        return MLflowResource(tracking_uri=self.tracking_uri, experiment=self.experiment,
-                              artifact_root=self.artifact_root).config()
+        return MLflowResource(
+            tracking_uri=self.tracking_uri,
+            experiment=self.experiment,
+            artifact_root=self.artifact_root,
+        ).config()
 
 
 class AlertsResource(dg.ConfigurableResource):
@@ -117,8 +126,9 @@ class AlertsResource(dg.ConfigurableResource):
     def emit(self, kind: str, summary: str, details: dict | None = None) -> Delivery:
         webhook = None
         if self.webhook_url:
-            webhook = WebhookConfig(self.webhook_url, self.webhook_secret or None, self.retries,
-                                    self.backoff_seconds)
+            webhook = WebhookConfig(
+                self.webhook_url, self.webhook_secret or None, self.retries, self.backoff_seconds
+            )
         return emit(Alert(kind, summary, details or {}), webhook)
 
 
@@ -144,9 +154,13 @@ class PricingResource(dg.ConfigurableResource):
         return PricingStore(self.url)
 
     def policy(self) -> InventoryPolicy:
-        return InventoryPolicy(self.service_level, self.lead_time_days,
-                               json.loads(self.lead_time_by_item or "{}"),
-                               self.review_period_days, self.assumed_cover_days)
+        return InventoryPolicy(
+            self.service_level,
+            self.lead_time_days,
+            json.loads(self.lead_time_by_item or "{}"),
+            self.review_period_days,
+            self.assumed_cover_days,
+        )
 
 
 class BacktestResource(dg.ConfigurableResource):
@@ -168,8 +182,14 @@ class BacktestResource(dg.ConfigurableResource):
         return dict(json.loads(self.family_params or "{}").get(family, {}))
 
     def spec(self) -> BacktestSpec:
-        return BacktestSpec(self.h, self.n_windows, self.step_size, self.refit,
-                            tuple(self.levels), self.min_history_days)
+        return BacktestSpec(
+            self.h,
+            self.n_windows,
+            self.step_size,
+            self.refit,
+            tuple(self.levels),
+            self.min_history_days,
+        )
 
 
 class ParallelResource(dg.ConfigurableResource):

@@ -73,8 +73,10 @@ def champion_alias_sensor(context: dg.SensorEvaluationContext, registry: Registr
     if context.cursor == version:
         return dg.SkipReason(f"champion is still version {version}")
     context.update_cursor(version)
-    return dg.RunRequest(run_key=f"champion-{version}-{_moved_at(champion)}",
-                         tags={"retailiq/champion_version": version})
+    return dg.RunRequest(
+        run_key=f"champion-{version}-{_moved_at(champion)}",
+        tags={"retailiq/champion_version": version},
+    )
 
 
 def _moved_at(version) -> str:
@@ -99,8 +101,10 @@ def new_data_sensor(context: dg.SensorEvaluationContext):
     run = context.instance.get_run_by_id(event.run_id) if event.run_id else None
     if run is not None and run.job_name != ingestion_job.name:
         return dg.SkipReason(f"sales_history came from {run.job_name}, which refreshes itself")
-    return dg.RunRequest(run_key=f"refresh-{event.storage_id}",
-                         tags={"retailiq/sales_history_event": str(event.storage_id)})
+    return dg.RunRequest(
+        run_key=f"refresh-{event.storage_id}",
+        tags={"retailiq/sales_history_event": str(event.storage_id)},
+    )
 
 
 @dg.sensor(
@@ -109,16 +113,25 @@ def new_data_sensor(context: dg.SensorEvaluationContext):
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Retrains when accuracy (100 - WAPE) stays below the threshold for N days.",
 )
-def accuracy_retrain_sensor(context: dg.SensorEvaluationContext,
-                            forecast_table: ForecastTableResource,
-                            monitoring: MonitoringResource, alerts: AlertsResource):
+def accuracy_retrain_sensor(
+    context: dg.SensorEvaluationContext,
+    forecast_table: ForecastTableResource,
+    monitoring: MonitoringResource,
+    alerts: AlertsResource,
+):
     """Run key = the N dates; the cursor (last date used) keeps evidence from being reused."""
     history = read_accuracy(forecast_table.url)
-    trigger = accuracy_trigger(history, monitoring.accuracy_threshold, monitoring.accuracy_days,
-                               after=context.cursor or None)
+    trigger = accuracy_trigger(
+        history,
+        monitoring.accuracy_threshold,
+        monitoring.accuracy_days,
+        after=context.cursor or None,
+    )
     if trigger is None:
-        return dg.SkipReason(f"accuracy not below {monitoring.accuracy_threshold} for "
-                             f"{monitoring.accuracy_days} new days in a row")
+        return dg.SkipReason(
+            f"accuracy not below {monitoring.accuracy_threshold} for "
+            f"{monitoring.accuracy_days} new days in a row"
+        )
     return _fire(context, trigger, monitoring, alerts, cursor=trigger.evidence_day)
 
 
@@ -128,8 +141,9 @@ def accuracy_retrain_sensor(context: dg.SensorEvaluationContext,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Retrains when the drift report shows KL > threshold or too many drifted columns.",
 )
-def drift_retrain_sensor(context: dg.SensorEvaluationContext, monitoring: MonitoringResource,
-                         alerts: AlertsResource):
+def drift_retrain_sensor(
+    context: dg.SensorEvaluationContext, monitoring: MonitoringResource, alerts: AlertsResource
+):
     """Reads the newest feature_drift_report's metadata once (cursor = its event id); run key =
     the report's reference and current windows."""
     event = _latest(context.instance, DRIFT_REPORT)
@@ -141,8 +155,10 @@ def drift_retrain_sensor(context: dg.SensorEvaluationContext, monitoring: Monito
     trigger = drift_trigger(numbers, monitoring.kl_threshold, monitoring.drifted_share_limit)
     if trigger is None:
         context.update_cursor(str(event.storage_id))
-        return dg.SkipReason(f"no significant drift (KL {numbers['kl_significant']:.3f}, drifted "
-                             f"share {numbers['drifted_share']:.2f})")
+        return dg.SkipReason(
+            f"no significant drift (KL {numbers['kl_significant']:.3f}, drifted "
+            f"share {numbers['drifted_share']:.2f})"
+        )
     return _fire(context, trigger, monitoring, alerts, cursor=str(event.storage_id))
 
 
@@ -152,18 +168,28 @@ def _latest(instance: dg.DagsterInstance, key: dg.AssetKey) -> dg.EventLogRecord
     return records[0] if records else None
 
 
-def _fire(context: dg.SensorEvaluationContext, trigger: Trigger, monitoring: MonitoringResource,
-          alerts: AlertsResource, cursor: str):
+def _fire(
+    context: dg.SensorEvaluationContext,
+    trigger: Trigger,
+    monitoring: MonitoringResource,
+    alerts: AlertsResource,
+    cursor: str,
+):
     """A training run for the trigger, unless an automatic retrain answered this episode
     within the cooldown; the evidence is consumed either way."""
     context.update_cursor(cursor)
     runs = context.instance.get_runs(dg.RunsFilter(job_name=training_job.name), limit=200)
     last = latest_trigger_day([run.tags for run in runs])
     if in_cooldown(trigger.evidence_day, last, monitoring.cooldown_days):
-        return dg.SkipReason(f"{trigger.kind} evidence {trigger.run_key} within "
-                             f"{monitoring.cooldown_days} days of the retrain for {last}")
-    alerts.emit(RETRAIN_TRIGGERED, f"{trigger.kind} trigger: retraining ({trigger.run_key})",
-                {**trigger.tags(), "evidence": dict(trigger.evidence)})
+        return dg.SkipReason(
+            f"{trigger.kind} evidence {trigger.run_key} within "
+            f"{monitoring.cooldown_days} days of the retrain for {last}"
+        )
+    alerts.emit(
+        RETRAIN_TRIGGERED,
+        f"{trigger.kind} trigger: retraining ({trigger.run_key})",
+        {**trigger.tags(), "evidence": dict(trigger.evidence)},
+    )
     return dg.RunRequest(run_key=trigger.run_key, tags=trigger.tags())
 
 
@@ -175,10 +201,12 @@ def _fire(context: dg.SensorEvaluationContext, trigger: Trigger, monitoring: Mon
 def failed_check_alert_sensor(context: dg.RunFailureSensorContext, alerts: AlertsResource):
     """Blocking checks that fail with ERROR severity stop their run; each raises an alert."""
     for failed in failed_blocking_checks(context.instance, context.dagster_run.run_id):
-        alerts.emit(CHECK_FAILED, f"blocking check {failed['check']} failed on "
-                    f"{failed['asset']} in run {context.dagster_run.run_id[:8]}",
-                    {**failed, "run_id": context.dagster_run.run_id,
-                     "job": context.dagster_run.job_name})
+        alerts.emit(
+            CHECK_FAILED,
+            f"blocking check {failed['check']} failed on "
+            f"{failed['asset']} in run {context.dagster_run.run_id[:8]}",
+            {**failed, "run_id": context.dagster_run.run_id, "job": context.dagster_run.job_name},
+        )
 
 
 def failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
@@ -191,8 +219,13 @@ def failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[di
             continue
         if evaluation.severity != dg.AssetCheckSeverity.ERROR:
             continue
-        failed.append({"asset": evaluation.asset_key.to_user_string(),
-                       "check": evaluation.check_name,
-                       "metadata": json.dumps({k: str(v.value) for k, v in
-                                               evaluation.metadata.items()})[:1000]})
+        failed.append(
+            {
+                "asset": evaluation.asset_key.to_user_string(),
+                "check": evaluation.check_name,
+                "metadata": json.dumps({k: str(v.value) for k, v in evaluation.metadata.items()})[
+                    :1000
+                ],
+            }
+        )
     return failed

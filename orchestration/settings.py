@@ -85,8 +85,9 @@ class Settings(BaseSettings):
     )
     pricing_service_level: float = Field(0.95, description="Service level of reorder points.")
     inventory_path: str | None = Field(
-        None, description="Inventory file (CSV/Parquet: store_id, item_id, on_hand); "
-        "stock is assumed where absent."
+        None,
+        description="Inventory file (CSV/Parquet: store_id, item_id, on_hand); "
+        "stock is assumed where absent.",
     )
 
     @cached_property

@@ -39,26 +39,37 @@ def ensemble_evaluation(
         raise dg.Failure("no family produced backtest forecasts: nothing to ensemble")
     levels = backtest.spec().levels
     window = cv[cv[CUTOFF] == cv[CUTOFF].max()]
-    champion = champion_window_metrics(registry.client(), window, sales_history, levels,
-                                       registry.model_name)
-    evaluation = evaluate_ensemble(cv, sales_history, members, levels,
-                                   champion=champion[1] if champion else None)
+    champion = champion_window_metrics(
+        registry.client(), window, sales_history, levels, registry.model_name
+    )
+    evaluation = evaluate_ensemble(
+        cv, sales_history, members, levels, champion=champion[1] if champion else None
+    )
     run_id = _log_evaluation(mlflow, evaluation, context.run_id)
-    return dg.Output(evaluation, metadata=_metadata(evaluation, members, champion, run_id,
-                                                     mlflow))
+    return dg.Output(evaluation, metadata=_metadata(evaluation, members, champion, run_id, mlflow))
 
 
 def _log_evaluation(mlflow: MLflowResource, evaluation: EnsembleEvaluation, dagster_run: str):
     import mlflow as mlf
 
-    with tracked_run(mlflow.config(), "ensemble_evaluation",
-                     {"dagster/run_id": dagster_run}) as run:
+    with tracked_run(
+        mlflow.config(), "ensemble_evaluation", {"dagster/run_id": dagster_run}
+    ) as run:
         mlf.log_param("scheme", evaluation.scheme)
-        mlf.log_params({f"weight.{k}": round(float(v), 4) for k, v in
-                        evaluation.ensemble.weights.mean().items()})
+        mlf.log_params(
+            {
+                f"weight.{k}": round(float(v), 4)
+                for k, v in evaluation.ensemble.weights.mean().items()
+            }
+        )
         for _, row in evaluation.leaderboard.iterrows():
-            mlf.log_metrics({f"{row['model']}.{k}": float(v) for k, v in row.items()
-                             if k != "model" and pd.notna(v)})
+            mlf.log_metrics(
+                {
+                    f"{row['model']}.{k}": float(v)
+                    for k, v in row.items()
+                    if k != "model" and pd.notna(v)
+                }
+            )
         log_frame(evaluation.leaderboard, "leaderboard")
         log_frame(evaluation.comparison.table, "scheme_comparison")
         mlf.log_figure(leaderboard_figure(evaluation.leaderboard), "leaderboard.png")

@@ -12,7 +12,8 @@ GROUP = "features"
 
 @dg.asset(group_name=GROUP, kinds={"pandas", "parquet"})
 def features(
-    context: dg.AssetExecutionContext, sales_history: pd.DataFrame,
+    context: dg.AssetExecutionContext,
+    sales_history: pd.DataFrame,
     feature_store: FeatureStoreResource,
 ) -> dg.MaterializeResult:
     """Offline feature table keyed (unique_id, ds): each row is the state at the start of ds."""
@@ -49,5 +50,7 @@ def online_features(feature_store: FeatureStoreResource) -> dg.MaterializeResult
 
 def _jsonable(manifest) -> dict:
     data = manifest if isinstance(manifest, dict) else vars(manifest)
-    return {k: (v if isinstance(v, int | float | str | bool | type(None)) else str(v))
-            for k, v in data.items()}
+    return {
+        k: (v if isinstance(v, int | float | str | bool | type(None)) else str(v))
+        for k, v in data.items()
+    }

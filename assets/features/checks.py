@@ -22,8 +22,9 @@ def no_missing_features(feature_store: FeatureStoreResource) -> dg.AssetCheckRes
         passed=missing.empty,
         metadata={
             "features_with_gaps": len(missing),
-            "failing": dg.MetadataValue.md(missing.to_markdown(index=False) if len(missing)
-                                           else "none"),
+            "failing": dg.MetadataValue.md(
+                missing.to_markdown(index=False) if len(missing) else "none"
+            ),
         },
     )
 
@@ -35,11 +36,17 @@ def no_future_leakage(
     """Recompute a sample of rows from data strictly before random cutoffs; must match."""
     table = feature_store.offline().read()
     rng = np.random.default_rng(SEED)
-    ids = sorted(rng.choice(table[UNIQUE_ID].unique(), size=min(LEAKAGE_SERIES,
-                 table[UNIQUE_ID].nunique()), replace=False))
+    ids = sorted(
+        rng.choice(
+            table[UNIQUE_ID].unique(),
+            size=min(LEAKAGE_SERIES, table[UNIQUE_ID].nunique()),
+            replace=False,
+        )
+    )
     days = pd.Series(sorted(sales_history[DS].unique()))
-    cutoffs = sorted(rng.choice(days.iloc[len(days) // 2: -1], size=LEAKAGE_CUTOFFS,
-                                replace=False))
+    cutoffs = sorted(
+        rng.choice(days.iloc[len(days) // 2 : -1], size=LEAKAGE_CUTOFFS, replace=False)
+    )
     diffs = find_leakage(sales_history, table, [pd.Timestamp(c) for c in cutoffs], ids=ids)
     return dg.AssetCheckResult(
         passed=diffs.empty,
@@ -71,6 +78,5 @@ def online_version_matches_code(feature_store: FeatureStoreResource) -> dg.Asset
         stored, n = store.version(), len(store.ids())
     return dg.AssetCheckResult(
         passed=stored == FEATURE_SET_VERSION and n > 0,
-        metadata={"stored_version": str(stored), "code_version": FEATURE_SET_VERSION,
-                  "series": n},
+        metadata={"stored_version": str(stored), "code_version": FEATURE_SET_VERSION, "series": n},
     )

@@ -30,8 +30,9 @@ def demand_forecasts(
     # Re-anchor on the newest history without re-estimating: a daily refresh, not a retrain.
     known = sales_history[sales_history[UNIQUE_ID].isin(forecaster.series_)]
     forecast = forecaster.update(known).predict(spec.h, level=list(spec.levels))
-    rows = forecast_rows(forecast, forecaster.alias, TABLE_LEVEL, registry.model_name,
-                         str(champion.version))
+    rows = forecast_rows(
+        forecast, forecaster.alias, TABLE_LEVEL, registry.model_name, str(champion.version)
+    )
     written = append_forecasts(rows, forecast_table.url)
     return dg.Output(
         forecast.assign(model_version=str(champion.version)),

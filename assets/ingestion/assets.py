@@ -1,6 +1,5 @@
 """Ingestion: landed files -> lake tables -> the validated long ``sales_history``."""
 
-
 import dagster as dg
 import pandas as pd
 
@@ -26,14 +25,16 @@ GROUP = "ingestion"
     ],
     can_subset=False,
 )
-def lake_tables(context: dg.AssetExecutionContext, landing: LandingZoneResource,
-                lake: LakeResource):
+def lake_tables(
+    context: dg.AssetExecutionContext, landing: LandingZoneResource, lake: LakeResource
+):
     """Ingest every new landed file once; quarantine bad ones; one output per lake table."""
     report = ingest_pending(landing.source(), lake.lake())
     _log_report(context, report, landing.describe())
     if report.quarantined:
         context.log.error(
-            "quarantined %d file(s): %s", len(report.quarantined),
+            "quarantined %d file(s): %s",
+            len(report.quarantined),
             "; ".join(f"{q.key} ({q.code}): {q.message}" for q in report.quarantined),
         )
     ledger = lake.lake().ledger()
@@ -46,8 +47,12 @@ def lake_tables(context: dg.AssetExecutionContext, landing: LandingZoneResource,
 def _log_report(context, report: IngestionReport, where: str) -> None:
     context.log.info(
         "landing zone %s: %d new file(s) ingested, %d quarantined, %d already ingested, "
-        "%d deferred", where, len(report.ingested), len(report.quarantined),
-        len(report.already_ingested), len(report.deferred),
+        "%d deferred",
+        where,
+        len(report.ingested),
+        len(report.quarantined),
+        len(report.already_ingested),
+        len(report.deferred),
     )
 
 
@@ -62,8 +67,11 @@ def _table_metadata(report: IngestionReport, ledger: pd.DataFrame, table: str) -
         "files_total": len(files),
         "rows_total": int(files["rows"].sum()) if len(files) else 0,
         "quarantined_this_run": dg.MetadataValue.md(
-            "\n".join(f"- `{q.key}`: **{q.code}** {q.message} -> `{q.moved_to}`"
-                      for q in report.quarantined) or "none"
+            "\n".join(
+                f"- `{q.key}`: **{q.code}** {q.message} -> `{q.moved_to}`"
+                for q in report.quarantined
+            )
+            or "none"
         ),
         "deferred": dg.MetadataValue.json(report.deferred),
     }
@@ -83,7 +91,9 @@ def sales_history(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.O
             "no sales have been ingested yet: drop a sales file into the landing zone",
         )
     history = build_sales_history(
-        sales, store.read_table("prices"), store.read_table("calendar"),
+        sales,
+        store.read_table("prices"),
+        store.read_table("calendar"),
         store.read_table("products"),
     )
     return dg.Output(history, metadata=history_metadata(history))

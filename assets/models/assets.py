@@ -39,9 +39,14 @@ def _model_asset(family: str) -> dg.AssetsDefinition:
         with tracked_run(tracking, f"{family}_model", tags) as run:
             start = time.perf_counter()
             try:
-                result = train_family(family, sales_history, spec, parallel.n_workers,
-                                      parallel.dask_scheduler_address,
-                                      backtest.params_for(family))
+                result = train_family(
+                    family,
+                    sales_history,
+                    spec,
+                    parallel.n_workers,
+                    parallel.dask_scheduler_address,
+                    backtest.params_for(family),
+                )
             except Exception as error:  # one family failing must not stop the others
                 context.log.exception("%s failed: the ensemble will drop it", family)
                 return dg.Output(pd.DataFrame(), metadata=_failed_metadata(error, run.info.run_id))
@@ -53,8 +58,11 @@ def _model_asset(family: str) -> dg.AssetsDefinition:
 
 
 def _failed_metadata(error: Exception, run_id: str) -> dict:
-    return {"status": "failed", "error": f"{type(error).__name__}: {error}"[:2000],
-            "mlflow_run_id": run_id}
+    return {
+        "status": "failed",
+        "error": f"{type(error).__name__}: {error}"[:2000],
+        "mlflow_run_id": run_id,
+    }
 
 
 def _metadata(result, run_id: str, tracking) -> dict:
@@ -86,8 +94,10 @@ def _trained_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
         status = metadata["status"].value if "status" in metadata else "missing"
         return dg.AssetCheckResult(
             passed=status == "trained",
-            metadata={"status": status,
-                      "error": metadata["error"].value if "error" in metadata else "none"},
+            metadata={
+                "status": status,
+                "error": metadata["error"].value if "error" in metadata else "none",
+            },
         )
 
     return _check

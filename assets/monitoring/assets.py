@@ -25,8 +25,9 @@ GROUP = "monitoring"
     group_name=GROUP,
     deps=[dg.AssetKey("features")],
     kinds={"evidently", "mlflow"},
-    check_specs=[dg.AssetCheckSpec("no_significant_drift", asset="feature_drift_report",
-                                   blocking=False)],
+    check_specs=[
+        dg.AssetCheckSpec("no_significant_drift", asset="feature_drift_report", blocking=False)
+    ],
 )
 def feature_drift_report(
     context: dg.AssetExecutionContext,
@@ -40,15 +41,20 @@ def feature_drift_report(
     last_day = pd.Timestamp(table.loc[table[Y].notna(), DS].max())
     reference_end, version = _training_end(registry)
     windows = drift_windows(last_day, spec, reference_end)
-    table = feature_store.offline().read(columns=list(spec.columns),
-                                         start=windows.reference_start, end=windows.current_end)
-    html = (f"{monitoring.reports_dir}/feature_drift_"
-            f"{windows.current_end.date()}_{context.run_id[:8]}.html")
+    table = feature_store.offline().read(
+        columns=list(spec.columns), start=windows.reference_start, end=windows.current_end
+    )
+    html = (
+        f"{monitoring.reports_dir}/feature_drift_"
+        f"{windows.current_end.date()}_{context.run_id[:8]}.html"
+    )
     summary = feature_drift(table, windows, spec, html_path=html)
     run_id = _log_to_mlflow(context, monitoring, summary, version)
     numbers = _headline(summary)
-    significant = (summary.significant_kl > spec.kl_threshold
-                   or summary.drifted_share > spec.drifted_share_limit)
+    significant = (
+        summary.significant_kl > spec.kl_threshold
+        or summary.drifted_share > spec.drifted_share_limit
+    )
     return dg.MaterializeResult(
         metadata={
             **numbers,
@@ -60,16 +66,20 @@ def feature_drift_report(
             "mlflow_run": dg.MetadataValue.url(run_url(monitoring.tracking(), run_id)),
             "columns": dg.MetadataValue.md(summary.columns.round(4).to_markdown(index=False)),
         },
-        check_results=[dg.AssetCheckResult(
-            check_name="no_significant_drift",
-            passed=not significant,
-            severity=dg.AssetCheckSeverity.WARN,  # drift warns (and triggers retraining)
-            metadata={"kl_significant": numbers["kl_significant"],
-                      "kl_threshold": spec.kl_threshold,
-                      "drifted_share": numbers["drifted_share"],
-                      "drifted_share_limit": spec.drifted_share_limit,
-                      "drifted_columns": dg.MetadataValue.json(summary.drifted_columns)},
-        )],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="no_significant_drift",
+                passed=not significant,
+                severity=dg.AssetCheckSeverity.WARN,  # drift warns (and triggers retraining)
+                metadata={
+                    "kl_significant": numbers["kl_significant"],
+                    "kl_threshold": spec.kl_threshold,
+                    "drifted_share": numbers["drifted_share"],
+                    "drifted_share_limit": spec.drifted_share_limit,
+                    "drifted_columns": dg.MetadataValue.json(summary.drifted_columns),
+                },
+            )
+        ],
     )
 
 
@@ -98,14 +108,19 @@ def _headline(summary: DriftSummary) -> dict:
     }
 
 
-def _log_to_mlflow(context: dg.AssetExecutionContext, monitoring: MonitoringResource,
-                   summary: DriftSummary, version: str | None) -> str:
+def _log_to_mlflow(
+    context: dg.AssetExecutionContext,
+    monitoring: MonitoringResource,
+    summary: DriftSummary,
+    version: str | None,
+) -> str:
     """One run in the monitoring experiment: headline metrics, per-column table, HTML."""
     tags = {"dagster/run_id": context.run_id, "reference_model_version": version or "none"}
     with tracked_run(monitoring.tracking(), "feature_drift_report", tags) as run:
         mlflow_lib.log_params(summary.windows.describe())
-        mlflow_lib.log_metrics({k: float(v) for k, v in _headline(summary).items()
-                                if isinstance(v, int | float)})
+        mlflow_lib.log_metrics(
+            {k: float(v) for k, v in _headline(summary).items() if isinstance(v, int | float)}
+        )
         log_frame(summary.columns, "drift_by_column")
         mlflow_lib.log_artifact(str(summary.html_path))
         return run.info.run_id
@@ -133,37 +148,49 @@ def forecast_accuracy(
         forecasts = pd.DataFrame()
     last_actual = pd.Timestamp(sales_history[DS].max())
     days = pd.date_range(last_actual - pd.Timedelta(days=config.rescore_days - 1), last_actual)
-    rows = (score_accuracy(served_forecasts(forecasts), sales_history, days)
-            if len(forecasts) else pd.DataFrame())
+    rows = (
+        score_accuracy(served_forecasts(forecasts), sales_history, days)
+        if len(forecasts)
+        else pd.DataFrame()
+    )
     written = write_accuracy(rows, forecast_table.url) if len(rows) else 0
     history = read_accuracy(forecast_table.url)
     return dg.MaterializeResult(metadata=_accuracy_metadata(history, rows, written, monitoring))
 
 
-def _accuracy_metadata(history: pd.DataFrame, rows: pd.DataFrame, written: int,
-                       monitoring: MonitoringResource) -> dict:
+def _accuracy_metadata(
+    history: pd.DataFrame, rows: pd.DataFrame, written: int, monitoring: MonitoringResource
+) -> dict:
     metadata = {"rows_written": written, "days_in_history": int(history["day"].nunique())}
     if history.empty:
         return metadata
     latest = history.iloc[-1]
     below = history["accuracy"] < monitoring.accuracy_threshold
     run_below = int(below[::-1].cumprod().sum())
-    metadata.update({
-        "day": str(latest["day"].date()),
-        "accuracy": float(latest["accuracy"]),
-        "wape": float(latest["wape"]),
-        "bias": float(latest["bias"]),
-        "coverage": float(latest["coverage"]),
-        "days_below_threshold_in_a_row": run_below,
-        "accuracy_threshold": monitoring.accuracy_threshold,
-        "recent": dg.MetadataValue.md(
-            history.tail(14)[["day", "accuracy", "wape", "bias", "coverage", "n_series",
-                              "model_versions"]].round(2).to_markdown(index=False)),
-    })
+    metadata.update(
+        {
+            "day": str(latest["day"].date()),
+            "accuracy": float(latest["accuracy"]),
+            "wape": float(latest["wape"]),
+            "bias": float(latest["bias"]),
+            "coverage": float(latest["coverage"]),
+            "days_below_threshold_in_a_row": run_below,
+            "accuracy_threshold": monitoring.accuracy_threshold,
+            "recent": dg.MetadataValue.md(
+                history.tail(14)[
+                    ["day", "accuracy", "wape", "bias", "coverage", "n_series", "model_versions"]
+                ]
+                .round(2)
+                .to_markdown(index=False)
+            ),
+        }
+    )
     if len(rows):
         by_dept = rows[rows["scope"] != "overall"]
         by_dept = by_dept[by_dept["day"] == by_dept["day"].max()]
         metadata["by_department"] = dg.MetadataValue.md(
             by_dept[["scope", "accuracy", "wape", "bias", "coverage", "n_series"]]
-            .round(2).to_markdown(index=False))
+            .round(2)
+            .to_markdown(index=False)
+        )
     return metadata

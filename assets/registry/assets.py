@@ -27,8 +27,12 @@ MEMBER_ASSETS = ["arima_model", "prophet_model", "xgboost_model", "lstm_model"]
 HISTORY_TAIL_DAYS = 364
 
 
-@dg.asset(group_name=GROUP, io_manager_key="object_io_manager", kinds={"mlflow"},
-          deps=[dg.AssetKey(name) for name in MEMBER_ASSETS])
+@dg.asset(
+    group_name=GROUP,
+    io_manager_key="object_io_manager",
+    kinds={"mlflow"},
+    deps=[dg.AssetKey(name) for name in MEMBER_ASSETS],
+)
 def demand_forecaster(
     context: dg.AssetExecutionContext,
     ensemble_evaluation: EnsembleEvaluation,
@@ -39,15 +43,22 @@ def demand_forecaster(
     """A registered version of the ensemble pyfunc, tagged and aliased `challenger`."""
     members = _fitted_members(context, mlflow)
     metrics = ensemble_evaluation.metrics
-    tail = sales_history[sales_history["ds"] > sales_history["ds"].max()
-                         - pd.Timedelta(days=HISTORY_TAIL_DAYS)]
+    tail = sales_history[
+        sales_history["ds"] > sales_history["ds"].max() - pd.Timedelta(days=HISTORY_TAIL_DAYS)
+    ]
     with tracked_run(mlflow.config(), "demand_forecaster", {"dagster/run_id": context.run_id}):
         info = log_demand_forecaster(members, ensemble_evaluation.ensemble, tail)
         run_id = mlflow_lib.active_run().info.run_id
     extra = {"scheme": ensemble_evaluation.scheme, "dagster_run_id": context.run_id}
     tags = version_tags(sales_history, FEATURE_SET_VERSION, metrics, extra=extra)
-    version = register_version(registry.client(), info.model_uri, tags, registry.model_name,
-                               run_id=run_id, model_id=getattr(info, "model_id", None))
+    version = register_version(
+        registry.client(),
+        info.model_uri,
+        tags,
+        registry.model_name,
+        run_id=run_id,
+        model_id=getattr(info, "model_id", None),
+    )
     board = ensemble_evaluation.leaderboard
     candidate = {
         "version": str(version.version),
@@ -55,13 +66,16 @@ def demand_forecaster(
         "baseline": model_metrics(board, BASELINE) if BASELINE in set(board["model"]) else None,
         "champion": model_metrics(board, "champion") if "champion" in set(board["model"]) else None,
     }
-    return dg.Output(candidate, metadata={
-        "model_name": registry.model_name,
-        "version": str(version.version),
-        "alias": "challenger",
-        "mlflow_run_id": run_id,
-        "tags": dg.MetadataValue.json(dict(version.tags)),
-    })
+    return dg.Output(
+        candidate,
+        metadata={
+            "model_name": registry.model_name,
+            "version": str(version.version),
+            "alias": "challenger",
+            "mlflow_run_id": run_id,
+            "tags": dg.MetadataValue.json(dict(version.tags)),
+        },
+    )
 
 
 def _fitted_members(context: dg.AssetExecutionContext, tracking: MLflowResource) -> list:
@@ -90,8 +104,11 @@ def promotion_gate(
     champion = alias_version(client, registry.model_name, CHAMPION)
     broken = _worse_than_baseline(demand_forecaster)
     if decision.promote:
-        alerts.emit(MODEL_PROMOTED, f"{registry.model_name} version {version.version} promoted "
-                    "by the gate", {"version": str(version.version), "reasons": decision.reasons})
+        alerts.emit(
+            MODEL_PROMOTED,
+            f"{registry.model_name} version {version.version} promoted by the gate",
+            {"version": str(version.version), "reasons": decision.reasons},
+        )
     return dg.AssetCheckResult(
         passed=decision.promote,
         # Not beating the champion is a normal outcome (warn); losing to seasonal naive is not.
@@ -111,9 +128,14 @@ def _decide(candidate: dict, registry: RegistryResource) -> Decision:
     if champion is None:  # no champion scored on this window: fall back to its own tags
         current = alias_version(registry.client(), registry.model_name, CHAMPION)
         champion = metrics_from_tags(current.tags) if current else None
-    return decide_promotion(candidate["metrics"], champion, candidate["baseline"],
-                            registry.margin, registry.max_bias_worsening,
-                            registry.max_coverage_worsening)
+    return decide_promotion(
+        candidate["metrics"],
+        champion,
+        candidate["baseline"],
+        registry.margin,
+        registry.max_bias_worsening,
+        registry.max_coverage_worsening,
+    )
 
 
 def _worse_than_baseline(candidate: dict) -> bool:

@@ -14,32 +14,45 @@ class PromoteConfig(dg.Config):
 
 
 @dg.op(description="Point the champion alias at a version (no gate; reason recorded).")
-def promote_named_version(context: dg.OpExecutionContext, config: PromoteConfig,
-                          registry: RegistryResource, alerts: AlertsResource) -> None:
-    version = promote_version(registry.client(), registry.model_name, config.version,
-                              config.reason)
+def promote_named_version(
+    context: dg.OpExecutionContext,
+    config: PromoteConfig,
+    registry: RegistryResource,
+    alerts: AlertsResource,
+) -> None:
+    version = promote_version(registry.client(), registry.model_name, config.version, config.reason)
     context.log.info("champion is now version %s (%s)", version.version, config.reason)
-    alerts.emit(MODEL_PROMOTED, f"{registry.model_name} version {version.version} promoted by "
-                f"hand", {"version": str(version.version), "reason": config.reason,
-                          "run_id": context.run_id})
+    alerts.emit(
+        MODEL_PROMOTED,
+        f"{registry.model_name} version {version.version} promoted by hand",
+        {"version": str(version.version), "reason": config.reason, "run_id": context.run_id},
+    )
 
 
 @dg.op(description="Move the champion alias back to the version it replaced.")
-def rollback_champion(context: dg.OpExecutionContext, registry: RegistryResource,
-                      alerts: AlertsResource) -> None:
+def rollback_champion(
+    context: dg.OpExecutionContext, registry: RegistryResource, alerts: AlertsResource
+) -> None:
     version = rollback(registry.client(), registry.model_name)
     context.log.info("champion rolled back to version %s", version.version)
-    alerts.emit(MODEL_ROLLED_BACK, f"{registry.model_name} champion rolled back to version "
-                f"{version.version}", {"version": str(version.version), "run_id": context.run_id})
+    alerts.emit(
+        MODEL_ROLLED_BACK,
+        f"{registry.model_name} champion rolled back to version {version.version}",
+        {"version": str(version.version), "run_id": context.run_id},
+    )
 
 
-@dg.job(description="Promote a named demand_forecaster version to champion by hand.",
-        tags={"retailiq/registry": "promote"})
+@dg.job(
+    description="Promote a named demand_forecaster version to champion by hand.",
+    tags={"retailiq/registry": "promote"},
+)
 def promote_job():
     promote_named_version()
 
 
-@dg.job(description="Roll the demand_forecaster champion back to the previous champion.",
-        tags={"retailiq/registry": "rollback"})
+@dg.job(
+    description="Roll the demand_forecaster champion back to the previous champion.",
+    tags={"retailiq/registry": "rollback"},
+)
 def rollback_job():
     rollback_champion()

@@ -1,6 +1,5 @@
 """Quality gates on sales_history: GX rules block, design-document rules warn."""
 
-
 import dagster as dg
 import pandas as pd
 
@@ -67,7 +66,8 @@ def contract_results(summary: ValidationSummary):
                     "\n".join(f"- {f.describe()}" for f in failures) or "none"
                 ),
                 "expected_types": dg.MetadataValue.json(SALES_HISTORY_DTYPES)
-                if name == "schema_and_types" else "n/a",
+                if name == "schema_and_types"
+                else "n/a",
             },
         )
 

@@ -166,8 +166,13 @@ def _code_of(failure: RuleFailure) -> str:
 def _quarantine(
     source: LandingSource, lake: Lake, item: _Landed, error: BadFileError, report: IngestionReport
 ) -> None:
-    reason = {"file": item.key, "checksum": item.checksum, "code": error.code,
-              "message": error.message, "details": error.details}
+    reason = {
+        "file": item.key,
+        "checksum": item.checksum,
+        "code": error.code,
+        "message": error.message,
+        "details": error.details,
+    }
     moved_to = source.quarantine(item.key, reason)
     lake.record_quarantine(item.checksum, item.key, error.code, error.message, error.details)
     report.quarantined.append(

@@ -99,12 +99,22 @@ class Lake:
             db.execute(
                 "INSERT OR IGNORE INTO ingested_files (checksum, source, kind, table_name, part, "
                 "rows, first_date, last_date, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry.checksum, entry.source, entry.kind, entry.table, part, entry.rows,
-                 first, last, _now()),
+                (
+                    entry.checksum,
+                    entry.source,
+                    entry.kind,
+                    entry.table,
+                    part,
+                    entry.rows,
+                    first,
+                    last,
+                    _now(),
+                ),
             )
 
-    def record_quarantine(self, checksum: str, source: str, code: str, message: str,
-                          details: dict) -> None:
+    def record_quarantine(
+        self, checksum: str, source: str, code: str, message: str, details: dict
+    ) -> None:
         with self._connect() as db:
             db.execute(
                 "INSERT INTO quarantined_files VALUES (?, ?, ?, ?, ?, ?)",
@@ -133,9 +143,12 @@ class Lake:
     def read_table(self, table: str) -> pd.DataFrame | None:
         """All committed rows of a table, later files overriding earlier ones on the same key."""
         with self._connect() as db:
-            parts = [r[0] for r in db.execute(
-                "SELECT part FROM ingested_files WHERE table_name = ? ORDER BY seq", (table,)
-            )]
+            parts = [
+                r[0]
+                for r in db.execute(
+                    "SELECT part FROM ingested_files WHERE table_name = ? ORDER BY seq", (table,)
+                )
+            ]
         if not parts:
             return None
         frame = pd.concat([pd.read_parquet(self.root / p) for p in parts], ignore_index=True)

@@ -71,9 +71,11 @@ class S3PrefixSource:
 
     def quarantine(self, key: str, reason: dict) -> str:
         target = f"{self.quarantine_prefix}/{_quarantine_name(key, reason)}"
-        self.client.put_object(Bucket=self.bucket, Key=f"{target}.reason.json",
-                               Body=_reason_json(reason))
-        self.client.copy_object(Bucket=self.bucket, Key=target,
-                                CopySource={"Bucket": self.bucket, "Key": key})
+        self.client.put_object(
+            Bucket=self.bucket, Key=f"{target}.reason.json", Body=_reason_json(reason)
+        )
+        self.client.copy_object(
+            Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": key}
+        )
         self.client.delete_object(Bucket=self.bucket, Key=key)
         return f"s3://{self.bucket}/{target}"

@@ -58,7 +58,13 @@ TABLE_OF_KIND = {
 NEEDS_CALENDAR = {"m5_sales_wide", "m5_prices"}
 # Order within a batch so that calendars and catalogues land before what refers to them.
 KIND_ORDER = [
-    "calendar", "products", "prices", "m5_prices", "sales", "m5_sales_wide", "sales_monthly"
+    "calendar",
+    "products",
+    "prices",
+    "m5_prices",
+    "sales",
+    "m5_sales_wide",
+    "sales_monthly",
 ]
 
 
@@ -107,7 +113,7 @@ def _read_csv(name: str, payload: bytes) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise BadFileError(
             "wrong_encoding",
-            f"{name} is not UTF-8 (byte {exc.start}: {payload[exc.start:exc.start + 1]!r}); "
+            f"{name} is not UTF-8 (byte {exc.start}: {payload[exc.start : exc.start + 1]!r}); "
             "re-export it as UTF-8",
         ) from exc
     try:

@@ -66,14 +66,34 @@ def quality_rules(history: pd.DataFrame) -> list[SeriesRule]:
     """Evaluate every warning rule on a ``sales_history`` frame."""
     stats = series_stats(history)
     rules = [
-        ("min_history", stats["days"] < MIN_HISTORY_DAYS, "days",
-         f"at least {MIN_HISTORY_DAYS} days of history", True),
-        ("missing_days", stats["missing_share"] > MAX_MISSING_SHARE, "missing_share",
-         f"at most {MAX_MISSING_SHARE:.0%} of days missing", False),
-        ("outliers", stats["outlier_share"] > MAX_OUTLIER_SHARE, "outlier_share",
-         f"at most {MAX_OUTLIER_SHARE:.0%} of values beyond {IQR_FACTOR:g} IQR", False),
-        ("near_zero_variance", stats["variance"] < MIN_VARIANCE, "variance",
-         f"variance at least {MIN_VARIANCE:g}", True),
+        (
+            "min_history",
+            stats["days"] < MIN_HISTORY_DAYS,
+            "days",
+            f"at least {MIN_HISTORY_DAYS} days of history",
+            True,
+        ),
+        (
+            "missing_days",
+            stats["missing_share"] > MAX_MISSING_SHARE,
+            "missing_share",
+            f"at most {MAX_MISSING_SHARE:.0%} of days missing",
+            False,
+        ),
+        (
+            "outliers",
+            stats["outlier_share"] > MAX_OUTLIER_SHARE,
+            "outlier_share",
+            f"at most {MAX_OUTLIER_SHARE:.0%} of values beyond {IQR_FACTOR:g} IQR",
+            False,
+        ),
+        (
+            "near_zero_variance",
+            stats["variance"] < MIN_VARIANCE,
+            "variance",
+            f"variance at least {MIN_VARIANCE:g}",
+            True,
+        ),
     ]
     return [
         SeriesRule(

@@ -20,8 +20,12 @@ def data_run(settings, small_synthetic):
 def test_data_job_builds_offline_and_online_features_and_every_gate_passes(data_run, settings):
     assert data_run.success
     checks = {c.check_name: c.passed for c in data_run.get_asset_check_evaluations()}
-    for name in ("no_missing_features", "no_future_leakage", "features_version_matches_code",
-                 "online_version_matches_code"):
+    for name in (
+        "no_missing_features",
+        "no_future_leakage",
+        "features_version_matches_code",
+        "online_version_matches_code",
+    ):
         assert checks[name], name
     store = build_resources(settings)["feature_store"]
     table = store.offline().read()

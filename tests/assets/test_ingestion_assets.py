@@ -22,12 +22,18 @@ def test_ingestion_job_materialises_history_and_runs_every_check(settings, small
     assert history["is_filled"].sum() > 0  # the generator drops ~1% of rows
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert len(checks) == 9
-    blocking = ["schema_and_types", "unique_keys", "non_negative_units", "positive_prices",
-                "dates_in_range"]
+    blocking = [
+        "schema_and_types",
+        "unique_keys",
+        "non_negative_units",
+        "positive_prices",
+        "dates_in_range",
+    ]
     assert all(checks[name].passed for name in blocking)
     assert checks["min_history"].passed
     raw_sales = next(
-        m.materialization for m in result.get_asset_materialization_events()
+        m.materialization
+        for m in result.get_asset_materialization_events()
         if m.materialization.asset_key.to_user_string() == "raw_sales"
     )
     assert "broken.csv" in raw_sales.metadata["quarantined_this_run"].value

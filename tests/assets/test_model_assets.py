@@ -17,14 +17,18 @@ def trained(tmp_path_factory, small_synthetic):
     resources["backtest"] = BacktestResource(h=7, n_windows=2, step_size=7)
     result = dg.materialize(
         [lake_tables, sales_history, baseline_model, xgboost_model],
-        resources=resources, instance=dg.DagsterInstance.ephemeral(),
+        resources=resources,
+        instance=dg.DagsterInstance.ephemeral(),
     )
     return result, resources
 
 
 def _metadata(result, asset_name):
-    event = next(e for e in result.get_asset_materialization_events()
-                 if e.materialization.asset_key.to_user_string() == asset_name)
+    event = next(
+        e
+        for e in result.get_asset_materialization_events()
+        if e.materialization.asset_key.to_user_string() == asset_name
+    )
     return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
@@ -32,8 +36,10 @@ def test_each_family_is_one_mlflow_run_with_metrics_artifacts_and_the_run_id(tra
     result, resources = trained
     assert result.success
     client = resources["mlflow"].config().client()
-    for asset_name, aliases in (("baseline_model", ["SeasonalNaive", "MovingAverage"]),
-                                ("xgboost_model", ["XGBoost"])):
+    for asset_name, aliases in (
+        ("baseline_model", ["SeasonalNaive", "MovingAverage"]),
+        ("xgboost_model", ["XGBoost"]),
+    ):
         metadata = _metadata(result, asset_name)
         run = client.get_run(metadata["mlflow_run_id"])
         assert run.info.status == "FINISHED"
@@ -74,8 +80,10 @@ def test_a_family_that_fails_outputs_nothing_and_its_check_fails(trained, monkey
     _, resources = trained
     check = next(c for c in MODEL_CHECKS if lstm_model.key in {k.asset_key for k in c.check_keys})
     result = dg.materialize(
-        [lake_tables, sales_history, lstm_model, check], resources=resources,
-        instance=dg.DagsterInstance.ephemeral(), selection=[lstm_model.key],
+        [lake_tables, sales_history, lstm_model, check],
+        resources=resources,
+        instance=dg.DagsterInstance.ephemeral(),
+        selection=[lstm_model.key],
     )
     assert result.success  # the run goes on: the ensemble drops the family
     assert result.output_for_node("lstm_model").empty

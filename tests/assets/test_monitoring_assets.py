@@ -38,15 +38,15 @@ def test_drift_report_without_a_model_compares_the_latest_week_with_the_weeks_be
     md = {k: v.value for k, v in mat.metadata.items()}
     assert md["reference_model_version"] == "none"
     assert pd.Timestamp(md["reference_end"]) + pd.Timedelta(days=1) == pd.Timestamp(
-        md["current_start"])
+        md["current_start"]
+    )
     for name in ("kl_max", "kl_significant", "drifted_share", "kl_target"):
         assert isinstance(md[name], float), name
     with open(md["report"]) as handle:
         assert "<html" in handle.read(5000).lower()
     run = mlflow.MlflowClient(settings.tracking_uri).get_run(md["mlflow_run_id"])
     assert "drifted_share" in run.data.metrics
-    experiment = mlflow.MlflowClient(settings.tracking_uri).get_experiment(
-        run.info.experiment_id)
+    experiment = mlflow.MlflowClient(settings.tracking_uri).get_experiment(run.info.experiment_id)
     assert experiment.name == "retailiq-monitoring"
     [check] = result.get_asset_check_evaluations()
     assert check.check_name == "no_significant_drift"
@@ -57,16 +57,34 @@ def test_accuracy_scores_served_forecasts_and_rescoring_never_duplicates(built, 
     history = small_synthetic.sales
     last = pd.Timestamp(history["date"].max())
     ids = (history["store_id"] + "__" + history["item_id"]).unique()[:4]
-    rows = pd.DataFrame([
-        {"unique_id": uid, "store_id": uid.split("__")[0], "item_id": uid.split("__")[1],
-         "forecast_date": (last - pd.Timedelta(days=2 - h)).date(), "horizon": h + 1,
-         "predicted_quantity": 5.0, "lower_bound": 0.0, "upper_bound": 50.0,
-         "interval_level": 95, "model_name": "demand_forecaster", "model_version": "1",
-         "generated_at": datetime(2024, 1, 1)} for uid in ids for h in range(3)])
+    rows = pd.DataFrame(
+        [
+            {
+                "unique_id": uid,
+                "store_id": uid.split("__")[0],
+                "item_id": uid.split("__")[1],
+                "forecast_date": (last - pd.Timedelta(days=2 - h)).date(),
+                "horizon": h + 1,
+                "predicted_quantity": 5.0,
+                "lower_bound": 0.0,
+                "upper_bound": 50.0,
+                "interval_level": 95,
+                "model_name": "demand_forecaster",
+                "model_version": "1",
+                "generated_at": datetime(2024, 1, 1),
+            }
+            for uid in ids
+            for h in range(3)
+        ]
+    )
     append_forecasts(rows, settings.forecasts_url)
     for _ in range(2):
-        result = dg.materialize([sales_history, forecast_accuracy], instance=instance,
-                                resources=resources, selection=[forecast_accuracy])
+        result = dg.materialize(
+            [sales_history, forecast_accuracy],
+            instance=instance,
+            resources=resources,
+            selection=[forecast_accuracy],
+        )
         assert result.success
     overall = read_accuracy(settings.forecasts_url)
     assert len(overall) == 3 and overall["day"].is_unique

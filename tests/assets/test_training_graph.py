@@ -14,10 +14,12 @@ from orchestration.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-SMALL_MODELS = json.dumps({
-    "lstm": {"epochs": 1, "samples_per_epoch": 3000},
-    "xgboost": {"n_estimators": 60},
-})
+SMALL_MODELS = json.dumps(
+    {
+        "lstm": {"epochs": 1, "samples_per_epoch": 3000},
+        "xgboost": {"n_estimators": 60},
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +32,9 @@ def graph(tmp_path_factory, small_synthetic):
 
     def run(job_name, **kwargs):
         job = defs.resolve_job_def(job_name)
-        return job.execute_in_process(instance=instance, resources={"backtest": backtest},
-                                      raise_on_error=False, **kwargs)
+        return job.execute_in_process(
+            instance=instance, resources={"backtest": backtest}, raise_on_error=False, **kwargs
+        )
 
     return run, defs.resources["registry"], settings
 
@@ -45,8 +48,7 @@ def test_first_training_run_registers_and_promotes_then_forecasts(graph):
     assert champion is not None and str(champion.version) == "1"
     assert missing_tags(champion.tags) == []
     assert champion.tags["promotion.decision"] == "promote"
-    gate = next(c for c in result.get_asset_check_evaluations()
-                if c.check_name == "promotion_gate")
+    gate = next(c for c in result.get_asset_check_evaluations() if c.check_name == "promotion_gate")
     assert gate.passed
     forecasts = result.output_for_node("demand_forecasts")
     assert forecasts["unique_id"].nunique() == 16
@@ -67,8 +69,12 @@ def test_second_version_is_gated_and_manual_promotion_and_rollback_move_the_alia
     champion = str(alias_version(client, registry.model_name, CHAMPION).version)
     assert champion == ("2" if decision == "promote" else "1")
 
-    promoted = run("promote_job", run_config={
-        "ops": {"promote_named_version": {"config": {"version": "2", "reason": "test"}}}})
+    promoted = run(
+        "promote_job",
+        run_config={
+            "ops": {"promote_named_version": {"config": {"version": "2", "reason": "test"}}}
+        },
+    )
     assert promoted.success
     assert str(alias_version(client, registry.model_name, CHAMPION).version) == "2"
     if champion == "1":  # a rollback needs a previous champion recorded by a promotion

@@ -72,8 +72,10 @@ def test_event_is_one_json_log_line_even_without_a_webhook(caplog):
 
 def test_signed_post_verifies_with_the_shared_secret(receiver):
     server = receiver()
-    delivery = emit(Alert(MODEL_PROMOTED, "v2 promoted", {"version": "2"}),
-                    WebhookConfig(server.url, secret="s3cret"))
+    delivery = emit(
+        Alert(MODEL_PROMOTED, "v2 promoted", {"version": "2"}),
+        WebhookConfig(server.url, secret="s3cret"),
+    )
     assert delivery.delivered and delivery.attempts == 1 and delivery.status_code == 204
     [(headers, body)] = server.requests
     expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
@@ -90,8 +92,11 @@ def test_no_signature_header_without_a_secret(receiver):
 
 def test_a_server_failing_twice_gets_the_alert_on_the_third_try_with_backoff(receiver):
     server, waits = receiver(failures=2), []
-    delivery = emit(Alert(CHECK_FAILED, "schema"),
-                    WebhookConfig(server.url, retries=3, backoff_seconds=0.01), sleep=waits.append)
+    delivery = emit(
+        Alert(CHECK_FAILED, "schema"),
+        WebhookConfig(server.url, retries=3, backoff_seconds=0.01),
+        sleep=waits.append,
+    )
     assert delivery.delivered and delivery.attempts == 3
     assert waits == [0.01, 0.02]  # exponential backoff between attempts
     assert len(server.requests) == 3
@@ -100,23 +105,29 @@ def test_a_server_failing_twice_gets_the_alert_on_the_third_try_with_backoff(rec
 
 def test_gives_up_after_the_retries_and_does_not_raise(receiver, caplog):
     server = receiver(failures=10)
-    delivery = emit(Alert(CHECK_FAILED, "schema"),
-                    WebhookConfig(server.url, retries=2, backoff_seconds=0), sleep=lambda s: None)
+    delivery = emit(
+        Alert(CHECK_FAILED, "schema"),
+        WebhookConfig(server.url, retries=2, backoff_seconds=0),
+        sleep=lambda s: None,
+    )
     assert not delivery.delivered and delivery.attempts == 3 and delivery.error == "HTTP 503"
     assert "not delivered" in caplog.text
 
 
 def test_a_client_error_is_not_retried(receiver):
     server = receiver(failures=10, status=400)
-    delivery = emit(Alert(CHECK_FAILED, "schema"), WebhookConfig(server.url, retries=3),
-                    sleep=lambda s: None)
+    delivery = emit(
+        Alert(CHECK_FAILED, "schema"), WebhookConfig(server.url, retries=3), sleep=lambda s: None
+    )
     assert delivery.attempts == 1 and delivery.status_code == 400
 
 
 def test_an_unreachable_webhook_is_retried_then_reported():
-    delivery = emit(Alert(CHECK_FAILED, "x"),
-                    WebhookConfig("http://127.0.0.1:9/", retries=1, timeout_seconds=1),
-                    sleep=lambda s: None)
+    delivery = emit(
+        Alert(CHECK_FAILED, "x"),
+        WebhookConfig("http://127.0.0.1:9/", retries=1, timeout_seconds=1),
+        sleep=lambda s: None,
+    )
     assert not delivery.delivered and delivery.attempts == 2 and "ConnectError" in delivery.error
 
 

@@ -10,8 +10,9 @@ DAYS = pd.date_range("2024-01-01", periods=63)
 def _table(shift_price: float = 1.0, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = 30
-    table = pd.DataFrame({"unique_id": np.repeat([f"s{i}" for i in range(n)], len(DAYS)),
-                          "ds": np.tile(DAYS, n)})
+    table = pd.DataFrame(
+        {"unique_id": np.repeat([f"s{i}" for i in range(n)], len(DAYS)), "ds": np.tile(DAYS, n)}
+    )
     table["y"] = rng.poisson(5, len(table)).astype(float)
     table["sell_price"] = rng.normal(3.0, 0.2, len(table))
     table["lag_7"] = rng.poisson(5, len(table)).astype(float)
@@ -47,8 +48,12 @@ def test_a_price_shift_drifts_that_column_only_and_writes_the_html(tmp_path):
     assert summary.significant_kl == summary.max_kl
     assert summary.significant_kl_column == "sell_price"
     only_demand = DriftSpec(kl_columns=("y",))
-    assert feature_drift(_table(shift_price=1.3), drift_windows(DAYS[-1], spec),
-                         only_demand).significant_kl == 0.0
+    assert (
+        feature_drift(
+            _table(shift_price=1.3), drift_windows(DAYS[-1], spec), only_demand
+        ).significant_kl
+        == 0.0
+    )
     assert summary.drifted_share == pytest.approx(1 / 3)
     assert html.read_text().lower().startswith("<!doctype html") or "<html" in html.read_text()
     assert summary.n_current == 30 * 7 and summary.n_reference == 30 * 28

@@ -33,8 +33,11 @@ def _history(n_series: int = 6, days: int = 120, seed: int = 0) -> pd.DataFrame:
     for i in range(n_series):
         level = 5 + 3 * i
         y = rng.poisson(level * (1 + 0.3 * np.sin(2 * np.pi * np.arange(days) / 7)))
-        frames.append(pd.DataFrame({UNIQUE_ID: f"s{i}", DS: dates, Y: y.astype(float),
-                                    DEPT_ID: "A" if i % 2 else "B"}))
+        frames.append(
+            pd.DataFrame(
+                {UNIQUE_ID: f"s{i}", DS: dates, Y: y.astype(float), DEPT_ID: "A" if i % 2 else "B"}
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -84,9 +87,13 @@ def test_nnls_weights_match_a_constrained_least_squares_solver():
     errors = np.hstack([common, -common, 3 * common]) + noise
     weights = nnls_solution(errors)
     assert weights.min() >= 0 and weights.sum() == pytest.approx(1.0)
-    reference = minimize(lambda w: ((errors @ w) ** 2).sum(), np.full(3, 1 / 3), method="SLSQP",
-                         bounds=[(0, 1)] * 3,
-                         constraints={"type": "eq", "fun": lambda w: w.sum() - 1}).x
+    reference = minimize(
+        lambda w: ((errors @ w) ** 2).sum(),
+        np.full(3, 1 / 3),
+        method="SLSQP",
+        bounds=[(0, 1)] * 3,
+        constraints={"type": "eq", "fun": lambda w: w.sum() - 1},
+    ).x
     assert weights == pytest.approx(reference, abs=1e-3)
     # opposite-signed errors cancel: the two first members share the weight
     assert weights[:2].min() > 0.3
@@ -112,8 +119,7 @@ def test_no_backtest_errors_falls_back_to_the_design_weights(history):
 
 
 def test_combine_renormalises_over_the_members_a_row_has():
-    frame = pd.DataFrame({UNIQUE_ID: ["a", "a"], "ARIMA": [10.0, 10.0],
-                          "XGBoost": [20.0, np.nan]})
+    frame = pd.DataFrame({UNIQUE_ID: ["a", "a"], "ARIMA": [10.0, 10.0], "XGBoost": [20.0, np.nan]})
     weights = EnsembleWeights("x", pd.Series({"ARIMA": 0.25, "XGBoost": 0.75}))
     assert combine(frame, weights) == pytest.approx([17.5, 10.0])
 
@@ -127,15 +133,22 @@ def test_series_weights_follow_each_series_best_member(history):
     assert weights.per_series.loc["s5", "ARIMA"] > 0.9
     shrunk = learn_weights(cv, history, ["ARIMA", "XGBoost"], "nnls_series", shrink_series=1e6)
     assert shrunk.per_series.loc["s0", "XGBoost"] == pytest.approx(
-        shrunk.per_series.loc["s5", "XGBoost"], abs=1e-3)
+        shrunk.per_series.loc["s5", "XGBoost"], abs=1e-3
+    )
 
 
 def test_segment_weights_by_department(history):
     cv = _backtest(history, {"ARIMA": 0.01, "XGBoost": 4.0})
     dept_a = cv[UNIQUE_ID].map(history.groupby(UNIQUE_ID)[DEPT_ID].first()) == "A"
     cv.loc[dept_a, "XGBoost"], cv.loc[dept_a, "ARIMA"] = cv[Y], cv[Y] + 4.0
-    weights = learn_weights(cv, history, ["ARIMA", "XGBoost"], "inverse_error_segment",
-                            segment_by=DEPT_ID, shrink_segment=1.0)
+    weights = learn_weights(
+        cv,
+        history,
+        ["ARIMA", "XGBoost"],
+        "inverse_error_segment",
+        segment_by=DEPT_ID,
+        shrink_segment=1.0,
+    )
     assert weights.per_series.loc["s1", "XGBoost"] > 0.9  # dept A
     assert weights.per_series.loc["s0", "ARIMA"] > 0.9  # dept B
 
@@ -144,8 +157,13 @@ def test_intermittency_classes():
     dates = pd.date_range("2024-01-01", periods=60, freq="D")
     smooth = np.full(60, 10.0)
     intermittent = np.where(np.arange(60) % 5 == 0, 3.0, 0.0)
-    frame = pd.DataFrame({UNIQUE_ID: np.repeat(["smooth", "sparse"], 60), DS: np.tile(dates, 2),
-                          Y: np.concatenate([smooth, intermittent])})
+    frame = pd.DataFrame(
+        {
+            UNIQUE_ID: np.repeat(["smooth", "sparse"], 60),
+            DS: np.tile(dates, 2),
+            Y: np.concatenate([smooth, intermittent]),
+        }
+    )
     classes = intermittency_class(frame)
     assert classes.to_dict() == {"smooth": "smooth", "sparse": "intermittent"}
 
@@ -174,10 +192,14 @@ def test_ensemble_intervals_are_ordered_and_cover_on_toy_data():
     learn = cv[cv[CUTOFF] < cv[CUTOFF].max()]
     ensemble = build_ensemble(learn, history, ["ARIMA", "XGBoost"], scheme="equal")
     scored = ensemble.apply(cv[cv[CUTOFF] == cv[CUTOFF].max()], levels=[80, 95])
-    lo80, hi80 = scored[forecast_column(ENSEMBLE, "lo", 80)], scored[forecast_column(
-        ENSEMBLE, "hi", 80)]
-    lo95, hi95 = scored[forecast_column(ENSEMBLE, "lo", 95)], scored[forecast_column(
-        ENSEMBLE, "hi", 95)]
+    lo80, hi80 = (
+        scored[forecast_column(ENSEMBLE, "lo", 80)],
+        scored[forecast_column(ENSEMBLE, "hi", 80)],
+    )
+    lo95, hi95 = (
+        scored[forecast_column(ENSEMBLE, "lo", 95)],
+        scored[forecast_column(ENSEMBLE, "hi", 95)],
+    )
     assert (lo95 <= lo80).all() and (lo80 <= scored[ENSEMBLE]).all()
     assert (scored[ENSEMBLE] <= hi80).all() and (hi80 <= hi95).all() and (lo95 >= 0).all()
     covered80 = scored[Y].between(lo80, hi80).mean()
@@ -190,6 +212,7 @@ def test_calibration_widens_with_the_level_and_reuses_the_last_step():
     lo80, hi80 = calibration.step_quantiles(80)
     lo95, hi95 = calibration.step_quantiles(95)
     assert (lo95 < lo80).all() and (hi95 > hi80).all() and hi80[1] > hi80[0]
-    lower, upper = calibration.bounds(np.array([5.0, 5.0]), np.array([2, 9]),
-                                      np.array([1.0, 1.0]), 80)
+    lower, upper = calibration.bounds(
+        np.array([5.0, 5.0]), np.array([2, 9]), np.array([1.0, 1.0]), 80
+    )
     assert lower[0] == lower[1] and upper[0] == pytest.approx(5 + hi80[1])

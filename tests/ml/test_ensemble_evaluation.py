@@ -25,8 +25,11 @@ def _history(n_series: int = 6, days: int = 120, seed: int = 0) -> pd.DataFrame:
     for i in range(n_series):
         level = 5 + 3 * i
         y = rng.poisson(level * (1 + 0.3 * np.sin(2 * np.pi * np.arange(days) / 7)))
-        frames.append(pd.DataFrame({UNIQUE_ID: f"s{i}", DS: dates, Y: y.astype(float),
-                                    DEPT_ID: "A" if i % 2 else "B"}))
+        frames.append(
+            pd.DataFrame(
+                {UNIQUE_ID: f"s{i}", DS: dates, Y: y.astype(float), DEPT_ID: "A" if i % 2 else "B"}
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -54,10 +57,21 @@ def test_leaderboard_ranks_models_and_adds_the_champion(history):
     cv = _backtest(history, {"ARIMA": 3.0, "XGBoost": 0.5, "SeasonalNaive": 5.0})
     ensemble = build_ensemble(cv, history, ["ARIMA", "XGBoost"], scheme="nnls")
     scored = ensemble.apply(cv, levels=[80, 95])
-    board = leaderboard(scored, history, ["ARIMA", "XGBoost", ENSEMBLE, "SeasonalNaive"],
-                        champion={"rmsse": 0.01, "wape": 0.5})
-    assert list(board.columns) == ["model", "rmsse", "mase", "wape", "bias", "coverage_80",
-                                   "coverage_95"]
+    board = leaderboard(
+        scored,
+        history,
+        ["ARIMA", "XGBoost", ENSEMBLE, "SeasonalNaive"],
+        champion={"rmsse": 0.01, "wape": 0.5},
+    )
+    assert list(board.columns) == [
+        "model",
+        "rmsse",
+        "mase",
+        "wape",
+        "bias",
+        "coverage_80",
+        "coverage_95",
+    ]
     assert board["model"].iloc[0] == "champion"
     assert board["model"].iloc[-1] == "SeasonalNaive"
     assert board.set_index("model").loc[ENSEMBLE, "coverage_80"] > 0.5
@@ -92,5 +106,6 @@ def test_evaluate_ensemble_with_one_window_uses_the_design_weights(history):
     cv = _backtest(history, {"ARIMA": 2.0, "XGBoost": 1.0}, n_windows=1)
     result = evaluate_ensemble(cv, history, ["ARIMA", "XGBoost"])
     assert result.scheme == "fixed"
-    assert result.ensemble.weights.default.to_dict() == pytest.approx({"ARIMA": 0.4,
-                                                                       "XGBoost": 0.6})
+    assert result.ensemble.weights.default.to_dict() == pytest.approx(
+        {"ARIMA": 0.4, "XGBoost": 0.6}
+    )

@@ -19,33 +19,61 @@ from ml.monitoring import (
 
 def _batch(first_day: str, predicted: list[float], generated: str, series="CA_1__A") -> list:
     days = pd.date_range(first_day, periods=len(predicted))
-    return [{"unique_id": series, "forecast_date": d.date(), "horizon": i + 1,
-             "predicted_quantity": p, "lower_bound": p - 2, "upper_bound": p + 2,
-             "interval_level": 95, "model_version": "1", "generated_at": datetime.fromisoformat(
-                 generated)} for i, (d, p) in enumerate(zip(days, predicted, strict=True))]
+    return [
+        {
+            "unique_id": series,
+            "forecast_date": d.date(),
+            "horizon": i + 1,
+            "predicted_quantity": p,
+            "lower_bound": p - 2,
+            "upper_bound": p + 2,
+            "interval_level": 95,
+            "model_version": "1",
+            "generated_at": datetime.fromisoformat(generated),
+        }
+        for i, (d, p) in enumerate(zip(days, predicted, strict=True))
+    ]
 
 
 def _history(values: dict[str, float], series="CA_1__A", dept="FOODS_1") -> pd.DataFrame:
-    return pd.DataFrame({"unique_id": series, "ds": pd.to_datetime(list(values)),
-                         "y": list(values.values()), "dept_id": dept})
+    return pd.DataFrame(
+        {
+            "unique_id": series,
+            "ds": pd.to_datetime(list(values)),
+            "y": list(values.values()),
+            "dept_id": dept,
+        }
+    )
 
 
 def test_the_served_forecast_is_the_newest_batch_issued_before_the_day():
-    table = pd.DataFrame(_batch("2024-01-02", [10, 10, 10], "2024-01-01 06:00")
-                         + _batch("2024-01-03", [20, 20], "2024-01-02 06:00")
-                         # re-generated later for an older anchor: not what was served on the 3rd
-                         + _batch("2024-01-02", [99, 99, 99], "2024-01-05 06:00"))
+    table = pd.DataFrame(
+        _batch("2024-01-02", [10, 10, 10], "2024-01-01 06:00")
+        + _batch("2024-01-03", [20, 20], "2024-01-02 06:00")
+        # re-generated later for an older anchor: not what was served on the 3rd
+        + _batch("2024-01-02", [99, 99, 99], "2024-01-05 06:00")
+    )
     served = served_forecasts(table).set_index("forecast_date")["predicted_quantity"]
-    assert served.to_dict() == {pd.Timestamp("2024-01-02"): 99, pd.Timestamp("2024-01-03"): 20,
-                                pd.Timestamp("2024-01-04"): 20}
+    assert served.to_dict() == {
+        pd.Timestamp("2024-01-02"): 99,
+        pd.Timestamp("2024-01-03"): 20,
+        pd.Timestamp("2024-01-04"): 20,
+    }
 
 
 def test_daily_scores_wape_accuracy_bias_and_coverage():
-    served = served_forecasts(pd.DataFrame(
-        _batch("2024-01-02", [10, 10], "2024-01-01") + _batch("2024-01-02", [4, 4], "2024-01-01",
-                                                               series="CA_1__B")))
-    history = pd.concat([_history({"2024-01-02": 8, "2024-01-03": 10}),
-                         _history({"2024-01-02": 4, "2024-01-03": 10}, "CA_1__B", "HOBBIES_1")])
+    served = served_forecasts(
+        pd.DataFrame(
+            _batch("2024-01-02", [10, 10], "2024-01-01")
+            + _batch("2024-01-02", [4, 4], "2024-01-01", series="CA_1__B")
+        )
+    )
+    history = pd.concat(
+        [
+            _history({"2024-01-02": 8, "2024-01-03": 10}),
+            _history({"2024-01-02": 4, "2024-01-03": 10}, "CA_1__B", "HOBBIES_1"),
+        ]
+    )
     rows = score_accuracy(served, history).set_index(["day", "scope"])
     day1 = rows.loc[(pd.Timestamp("2024-01-02").date(), "overall")]
     assert day1["wape"] == pytest.approx(2 / 12 * 100)
@@ -90,9 +118,15 @@ def test_accuracy_trigger_never_reuses_evidence_and_needs_calendar_days():
 
 
 def _drift(kl: float, share: float) -> dict:
-    return {"kl_significant": kl, "kl_significant_column": "sell_price", "drifted_share": share,
-            "reference_start": "2024-01-01", "reference_end": "2024-01-28",
-            "current_start": "2024-02-01", "current_end": "2024-02-07"}
+    return {
+        "kl_significant": kl,
+        "kl_significant_column": "sell_price",
+        "drifted_share": share,
+        "reference_start": "2024-01-01",
+        "reference_end": "2024-01-28",
+        "current_start": "2024-02-01",
+        "current_end": "2024-02-07",
+    }
 
 
 def test_drift_trigger_on_kl_or_on_the_drifted_share():
@@ -108,6 +142,9 @@ def test_cooldown_counts_data_days_since_the_last_automatic_trigger():
     assert not in_cooldown("2024-01-10", None, 7)
     assert in_cooldown("2024-01-10", "2024-01-04", 7)
     assert not in_cooldown("2024-01-11", "2024-01-04", 7)
-    tags = [{TRIGGER_TAG: "drift", EVIDENCE_DAY_TAG: "2024-01-04"},
-            {TRIGGER_TAG: "schedule", EVIDENCE_DAY_TAG: "2024-01-09"}, {}]
+    tags = [
+        {TRIGGER_TAG: "drift", EVIDENCE_DAY_TAG: "2024-01-04"},
+        {TRIGGER_TAG: "schedule", EVIDENCE_DAY_TAG: "2024-01-09"},
+        {},
+    ]
     assert latest_trigger_day(tags) == "2024-01-04"  # schedules do not start a cooldown

@@ -40,15 +40,28 @@ def _history(n_series: int = 5, n_days: int = 150, seed: int = 0) -> pd.DataFram
     for i in range(n_series):
         level = rng.choice([0.8, 1.0, 1.25], size=n_days // 14 + 1).repeat(14)[:n_days]
         mean = (6.0 + 3 * i) * (1.0 + 0.4 * (dates.dayofweek >= 5)) * level**-2.0
-        frames.append(pd.DataFrame({UNIQUE_ID: f"S_1__ITEM_{i}", DS: dates,
-                                    Y: rng.poisson(mean).astype(float),
-                                    SELL_PRICE: (2.0 + i) * level}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    UNIQUE_ID: f"S_1__ITEM_{i}",
+                    DS: dates,
+                    Y: rng.poisson(mean).astype(float),
+                    SELL_PRICE: (2.0 + i) * level,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
 def _members():
-    xgb = XGBoostForecaster(lags=(1, 7), rolling_lags=(1,), rolling_windows=(7,),
-                            n_estimators=30, max_depth=3, calibration_horizon=H)
+    xgb = XGBoostForecaster(
+        lags=(1, 7),
+        rolling_lags=(1,),
+        rolling_windows=(7,),
+        n_estimators=30,
+        max_depth=3,
+        calibration_horizon=H,
+    )
     return [SeasonalNaive(), MovingAverage(), xgb]
 
 
@@ -61,8 +74,10 @@ def history():
 def forecaster(history):
     """Members fitted on the history; weights by hand, intervals from a naive backtest."""
     cv = cross_validation(SeasonalNaive(), history, H, n_windows=4, step_size=H)
-    cv = cv.merge(cross_validation(MovingAverage(), history, H, n_windows=4, step_size=H)
-                  .drop(columns=[Y]), on=[UNIQUE_ID, DS, CUTOFF])
+    cv = cv.merge(
+        cross_validation(MovingAverage(), history, H, n_windows=4, step_size=H).drop(columns=[Y]),
+        on=[UNIQUE_ID, DS, CUTOFF],
+    )
     weights = EnsembleWeights("test", pd.Series({"SeasonalNaive": 0.5, "MovingAverage": 0.5}))
     cv[ENSEMBLE] = combine(cv, weights)
     calibration = ResidualCalibration.from_backtest(cv, ENSEMBLE)
@@ -132,8 +147,14 @@ def test_lstm_update_keeps_the_network(history):
     from ml.models.lstm import LSTMForecaster
 
     older = history[history[DS] <= history[DS].max() - pd.Timedelta(days=H)]
-    model = LSTMForecaster(input_size=14, horizon=H, hidden_size=8, epochs=1,
-                           samples_per_epoch=256, calibration_horizon=H).fit(older)
+    model = LSTMForecaster(
+        input_size=14,
+        horizon=H,
+        hidden_size=8,
+        epochs=1,
+        samples_per_epoch=256,
+        calibration_horizon=H,
+    ).fit(older)
     network = model.net_
     _reanchor_checks(model, older, history)
     assert model.net_ is network
@@ -143,8 +164,9 @@ def test_lstm_update_keeps_the_network(history):
 def registry(tmp_path_factory):
     """A file-based tracking store and registry in a temporary folder."""
     folder = tmp_path_factory.mktemp("mlflow")
-    config = TrackingConfig(f"sqlite:///{folder}/mlflow.db", "pyfunc-test",
-                            str(folder / "artifacts"))
+    config = TrackingConfig(
+        f"sqlite:///{folder}/mlflow.db", "pyfunc-test", str(folder / "artifacts")
+    )
     previous = mlflow.get_tracking_uri()
     yield config
     mlflow.set_tracking_uri(previous)
@@ -155,8 +177,13 @@ def champion(registry, forecaster, history):
     with tracked_run(registry, "ensemble") as run:
         info = log_demand_forecaster(forecaster.members, forecaster.ensemble, history)
     client = registry.client()
-    version = register_version(client, info.model_uri, {"code_version": "x"},
-                               run_id=run.info.run_id, model_id=info.model_id)
+    version = register_version(
+        client,
+        info.model_uri,
+        {"code_version": "x"},
+        run_id=run.info.run_id,
+        model_id=info.model_id,
+    )
     promote(client, "demand_forecaster", version.version)
     return info, version
 
@@ -170,8 +197,9 @@ def test_round_trip_by_alias_gives_the_direct_forecast(registry, champion, forec
     direct = forecaster.predict(H, level=[80])
     direct = direct[direct[UNIQUE_ID].isin(ids)].reset_index(drop=True)
     columns = [ENSEMBLE, forecast_column(ENSEMBLE, "lo", 80), forecast_column(ENSEMBLE, "hi", 80)]
-    pd.testing.assert_frame_equal(out[[UNIQUE_ID, DS, *columns]], direct[[UNIQUE_ID, DS, *columns]],
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        out[[UNIQUE_ID, DS, *columns]], direct[[UNIQUE_ID, DS, *columns]], check_dtype=False
+    )
     assert set(out[MODEL_VERSION]) == {str(version.version)}
     assert info.signature.params is not None
     assert {p.name for p in info.signature.params} == {"h", "level"}
@@ -189,15 +217,22 @@ def test_fresh_process_loads_the_champion_by_alias(registry, champion, forecaste
         "out.to_json(sys.argv[1], orient='records', date_format='iso')\n"
     )
     env = {"MLFLOW_TRACKING_URI": registry.tracking_uri, "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-c", code, str(target)], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(target)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     out = pd.DataFrame(json.loads(target.read_text()))
     direct = forecaster.predict(5, level=[95])
     assert len(out) == len(direct) == 5 * 5
     assert out[ENSEMBLE].to_numpy() == pytest.approx(direct[ENSEMBLE].to_numpy())
     assert out[forecast_column(ENSEMBLE, "hi", 95)].to_numpy() == pytest.approx(
-        direct[forecast_column(ENSEMBLE, "hi", 95)].to_numpy())
+        direct[forecast_column(ENSEMBLE, "hi", 95)].to_numpy()
+    )
 
 
 class _Context:
@@ -222,9 +257,13 @@ def test_whatif_price_moves_only_the_priced_series(pyfunc_model, history):
     uid = "S_1__ITEM_2"
     base = pyfunc_model.predict(None, pd.DataFrame({UNIQUE_ID: ["*"]}), {"h": H})
     last = history[DS].max()
-    future = pd.DataFrame({UNIQUE_ID: uid, DS: pd.date_range(last, periods=H + 1)[1:],
-                           SELL_PRICE: 3 * history.loc[history[UNIQUE_ID] == uid,
-                                                       SELL_PRICE].iloc[-1]})
+    future = pd.DataFrame(
+        {
+            UNIQUE_ID: uid,
+            DS: pd.date_range(last, periods=H + 1)[1:],
+            SELL_PRICE: 3 * history.loc[history[UNIQUE_ID] == uid, SELL_PRICE].iloc[-1],
+        }
+    )
     request = pd.concat([pd.DataFrame({UNIQUE_ID: ["*"]}), future], ignore_index=True)
     whatif = pyfunc_model.predict(None, request, {"h": H})
     changed = (whatif[ENSEMBLE] - base[ENSEMBLE]).abs().groupby(base[UNIQUE_ID]).max()
@@ -234,8 +273,9 @@ def test_whatif_price_moves_only_the_priced_series(pyfunc_model, history):
 
 
 def test_requests_slice_series_horizon_and_levels(pyfunc_model):
-    out = pyfunc_model.predict(None, pd.DataFrame({UNIQUE_ID: ["S_1__ITEM_1"], "h": [3]}),
-                               {"level": [50, 99]})
+    out = pyfunc_model.predict(
+        None, pd.DataFrame({UNIQUE_ID: ["S_1__ITEM_1"], "h": [3]}), {"level": [50, 99]}
+    )
     assert len(out) == 3 and set(out[UNIQUE_ID]) == {"S_1__ITEM_1"}
     assert forecast_column(ENSEMBLE, "hi", 99) in out and forecast_column(ENSEMBLE, "lo", 50) in out
     longer = pyfunc_model.predict(None, pd.DataFrame({UNIQUE_ID: ["S_1__ITEM_1"]}), {"h": 20})

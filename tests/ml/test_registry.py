@@ -35,8 +35,13 @@ NAIVE = {"rmsse": 1.00}
 
 def _history() -> pd.DataFrame:
     dates = pd.date_range("2024-01-01", periods=10, freq="D")
-    return pd.DataFrame({UNIQUE_ID: ["a"] * 10 + ["b"] * 10, DS: list(dates) * 2,
-                         Y: [float(i % 3) for i in range(20)]})
+    return pd.DataFrame(
+        {
+            UNIQUE_ID: ["a"] * 10 + ["b"] * 10,
+            DS: list(dates) * 2,
+            Y: [float(i % 3) for i in range(20)],
+        }
+    )
 
 
 # -- the gate -------------------------------------------------------------------------------
@@ -48,8 +53,9 @@ def test_a_worse_challenger_is_not_promoted():
 
 
 def test_a_better_challenger_is_promoted():
-    decision = decide_promotion({**CHAMPION_METRICS, "rmsse": 0.75}, CHAMPION_METRICS, NAIVE,
-                                margin=0.02)
+    decision = decide_promotion(
+        {**CHAMPION_METRICS, "rmsse": 0.75}, CHAMPION_METRICS, NAIVE, margin=0.02
+    )
     assert decision.promote, decision.reasons
     assert decision.numbers["rmsse_threshold"] == pytest.approx(0.784)
 
@@ -109,8 +115,9 @@ def test_version_tags_are_complete():
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("registry")
-    config = TrackingConfig(f"sqlite:///{tmp_path}/mlflow.db", "registry-test",
-                            str(tmp_path / "artifacts"))
+    config = TrackingConfig(
+        f"sqlite:///{tmp_path}/mlflow.db", "registry-test", str(tmp_path / "artifacts")
+    )
     previous = mlflow.get_tracking_uri()
     with tracked_run(config, "model") as run:
         (tmp_path / "model").mkdir()
@@ -144,8 +151,9 @@ def test_register_tag_promote_and_roll_back(client):
     assert client.get_model_version(NAME, worse.version).tags["promotion.decision"] == "reject"
 
     better = _register(client, 0.7)
-    apply_gate(client, NAME, better.version,
-               decide_promotion({"rmsse": 0.7}, {"rmsse": 0.9}, NAIVE))
+    apply_gate(
+        client, NAME, better.version, decide_promotion({"rmsse": 0.7}, {"rmsse": 0.9}, NAIVE)
+    )
     promoted = alias_version(client, NAME, CHAMPION)
     assert promoted.version == better.version
     assert promoted.tags[PREVIOUS_CHAMPION] == str(first.version)

@@ -7,14 +7,32 @@ from orchestration.definitions import build_definitions, defs
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED_ASSETS = {
-    "raw_sales", "raw_prices", "raw_calendar", "raw_products", "raw_sales_monthly",
-    "sales_history", "features", "online_features", "feature_drift_report", "forecast_accuracy",
+    "raw_sales",
+    "raw_prices",
+    "raw_calendar",
+    "raw_products",
+    "raw_sales_monthly",
+    "sales_history",
+    "features",
+    "online_features",
+    "feature_drift_report",
+    "forecast_accuracy",
 }
 EXPECTED_CHECKS = {
-    "schema_and_types", "unique_keys", "non_negative_units", "positive_prices",
-    "dates_in_range", "min_history", "missing_days", "outliers", "near_zero_variance",
-    "no_missing_features", "no_future_leakage", "features_version_matches_code",
-    "online_version_matches_code", "no_significant_drift",
+    "schema_and_types",
+    "unique_keys",
+    "non_negative_units",
+    "positive_prices",
+    "dates_in_range",
+    "min_history",
+    "missing_days",
+    "outliers",
+    "near_zero_variance",
+    "no_missing_features",
+    "no_future_leakage",
+    "features_version_matches_code",
+    "online_version_matches_code",
+    "no_significant_drift",
 }
 
 
@@ -29,8 +47,12 @@ def test_definitions_load_with_the_expected_graph(settings):
     assert loaded.resolve_job_def("data_job") is not None
     assert loaded.resolve_sensor_def("landing_zone_sensor") is not None
     assert loaded.resolve_job_def("refresh_job") is not None
-    for name in ("new_data_sensor", "accuracy_retrain_sensor", "drift_retrain_sensor",
-                 "failed_check_alert_sensor"):
+    for name in (
+        "new_data_sensor",
+        "accuracy_retrain_sensor",
+        "drift_retrain_sensor",
+        "failed_check_alert_sensor",
+    ):
         assert loaded.resolve_sensor_def(name) is not None
 
 
@@ -43,7 +65,11 @@ def test_dagster_definitions_validate_passes(tmp_path):
     (tmp_path / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "passed validation" in result.stderr + result.stdout

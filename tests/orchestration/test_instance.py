@@ -33,8 +33,9 @@ def test_default_instance_is_sqlite_under_dagster_home(dagster_home, monkeypatch
 
 
 @pytest.mark.postgres
-def test_one_variable_switches_the_instance_to_postgres(dagster_home, monkeypatch, settings,
-                                                         small_synthetic):
+def test_one_variable_switches_the_instance_to_postgres(
+    dagster_home, monkeypatch, settings, small_synthetic
+):
     monkeypatch.setenv("DAGSTER_POSTGRES_URL", POSTGRES_URL)
     write_landing_files(small_synthetic, settings.landing_path)
     with dg.DagsterInstance.get() as instance:

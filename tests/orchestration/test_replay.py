@@ -24,23 +24,31 @@ pytestmark = [pytest.mark.slow, pytest.mark.m5]
 ITEMS = ["FOODS_3_080", "FOODS_3_586", "HOBBIES_1_254", "HOUSEHOLD_1_474"]
 TRAIN_END = "2016-04-14"
 DAYS = pd.date_range("2016-04-15", periods=5)
-SMALL_MODELS = json.dumps({"lstm": {"epochs": 1, "samples_per_epoch": 2000},
-                           "xgboost": {"n_estimators": 40}})
+SMALL_MODELS = json.dumps(
+    {"lstm": {"epochs": 1, "samples_per_epoch": 2000}, "xgboost": {"n_estimators": 40}}
+)
 
 
 @pytest.fixture(scope="module")
 def replay(m5_dir, tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("replay") / "data",
-                        drift_current_days=3, accuracy_threshold=-1e9,  # no retraining here:
-                        drift_kl_threshold=1e9, drift_share_limit=1.0)  # sensor tests cover it
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("replay") / "data",
+        drift_current_days=3,
+        accuracy_threshold=-1e9,  # no retraining here:
+        drift_kl_threshold=1e9,
+        drift_share_limit=1.0,
+    )  # sensor tests cover it
     data = load_m5_pos(m5_dir, ["CA_1"], ITEMS, start="2016-01-01", end=str(DAYS[-1].date()))
     write_initial(data, settings.landing_path, TRAIN_END)
     defs = build_definitions(settings)
     instance = dg.DagsterInstance.ephemeral()
     backtest = BacktestResource(h=7, n_windows=2, step_size=7, family_params=SMALL_MODELS)
     trained = defs.resolve_job_def("training_job").execute_in_process(
-        instance=instance, resources={"backtest": backtest}, raise_on_error=False,
-        tags={TRIGGER_TAG: "manual", "retailiq/evidence": "first model"})
+        instance=instance,
+        resources={"backtest": backtest},
+        raise_on_error=False,
+        tags={TRIGGER_TAG: "manual", "retailiq/evidence": "first model"},
+    )
     assert trained.success
     loop = SensorLoop(defs, instance, build_resources(settings), {"backtest": backtest})
     assert loop.run_until_quiet() == []  # the training run's own data launches nothing
@@ -83,8 +91,7 @@ def test_accuracy_history_has_one_row_per_day_scored_against_the_served_forecast
 
 def test_drift_report_follows_the_newest_day_against_the_training_window(replay):
     _, instance, _ = replay
-    events = instance.fetch_materializations(dg.AssetKey("feature_drift_report"),
-                                             limit=20).records
+    events = instance.fetch_materializations(dg.AssetKey("feature_drift_report"), limit=20).records
     assert len(events) == len(DAYS)
     latest = {k: v.value for k, v in events[0].asset_materialization.metadata.items()}
     assert latest["current_end"] == str(DAYS[-1].date())

@@ -28,29 +28,48 @@ def env(settings):
 
 def _evaluate(sensor, env, cursor=None):
     instance, resources, _ = env
-    with dg.build_sensor_context(instance=instance, cursor=cursor,
-                                 resources=resources) as context:
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
         return sensor(context), context.cursor
 
 
 def _scores(settings, days: pd.DatetimeIndex, accuracy: list[float]) -> None:
-    rows = pd.DataFrame({"day": days.date, "scope": "overall", "accuracy": accuracy,
-                         "wape": [100 - a for a in accuracy]})
+    rows = pd.DataFrame(
+        {
+            "day": days.date,
+            "scope": "overall",
+            "accuracy": accuracy,
+            "wape": [100 - a for a in accuracy],
+        }
+    )
     write_accuracy(rows, settings.forecasts_url)
 
 
 def _drift_report(instance, current_end: str, kl: float, share: float = 0.1) -> None:
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        "feature_drift_report", metadata={
-            "kl_significant": kl, "kl_max": kl, "kl_significant_column": "sell_price",
-            "drifted_share": share, "reference_start": "2024-01-01",
-            "reference_end": "2024-01-28", "current_start": "2024-02-01",
-            "current_end": current_end}))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            "feature_drift_report",
+            metadata={
+                "kl_significant": kl,
+                "kl_max": kl,
+                "kl_significant_column": "sell_price",
+                "drifted_share": share,
+                "reference_start": "2024-01-01",
+                "reference_end": "2024-01-28",
+                "current_start": "2024-02-01",
+                "current_end": current_end,
+            },
+        )
+    )
 
 
 def _training_run(instance, trigger: str, evidence_day: str) -> None:
-    instance.add_run(dg.DagsterRun(job_name="training_job", run_id=make_new_run_id(),
-                                   tags={TRIGGER_TAG: trigger, EVIDENCE_DAY_TAG: evidence_day}))
+    instance.add_run(
+        dg.DagsterRun(
+            job_name="training_job",
+            run_id=make_new_run_id(),
+            tags={TRIGGER_TAG: trigger, EVIDENCE_DAY_TAG: evidence_day},
+        )
+    )
 
 
 def test_accuracy_below_85_for_three_days_requests_one_tagged_training_run(env, caplog):
@@ -125,8 +144,9 @@ def test_scheduled_and_manual_runs_do_not_start_a_cooldown(env):
 
 def test_weekly_schedule_tags_its_runs_with_the_schedule_trigger(env):
     sunday = datetime(2024, 2, 4, 3, tzinfo=UTC)
-    with dg.build_schedule_context(instance=env[0], scheduled_execution_time=sunday,
-                                   resources={"alerts": env[1]["alerts"]}) as context:
+    with dg.build_schedule_context(
+        instance=env[0], scheduled_execution_time=sunday, resources={"alerts": env[1]["alerts"]}
+    ) as context:
         request = weekly_training_schedule.evaluate_tick(context).run_requests[0]
     assert request.run_key == "schedule:2024-02-04"
     assert request.tags[TRIGGER_TAG] == "schedule"
@@ -147,8 +167,9 @@ def guarded():
 
 @dg.asset_check(asset=guarded, blocking=True)
 def always_fails():
-    return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR,
-                               metadata={"observed": 3})
+    return dg.AssetCheckResult(
+        passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={"observed": 3}
+    )
 
 
 @dg.asset(deps=[guarded])
@@ -158,18 +179,21 @@ def downstream():
 
 def test_a_failing_blocking_check_raises_one_alert(env, caplog):
     instance = env[0]
-    result = dg.materialize([guarded, downstream, always_fails],
-                            instance=instance, raise_on_error=False)
+    result = dg.materialize(
+        [guarded, downstream, always_fails], instance=instance, raise_on_error=False
+    )
     assert not result.success
     run = instance.get_run_by_id(result.run_id)
     failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
     context = dg.build_run_status_sensor_context(
-        sensor_name="failed_check_alert_sensor", dagster_event=failure,
-        dagster_instance=instance, dagster_run=run, resources={"alerts": env[1]["alerts"]},
+        sensor_name="failed_check_alert_sensor",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=run,
+        resources={"alerts": env[1]["alerts"]},
     ).for_run_failure()
     with caplog.at_level(logging.WARNING, logger="retailiq.alerts"):
         failed_check_alert_sensor(context)
-    [alert] = [json.loads(r.getMessage()) for r in caplog.records
-               if r.name == "retailiq.alerts"]
+    [alert] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "retailiq.alerts"]
     assert alert["event"] == "check_failed"
     assert alert["details"]["check"] == "always_fails" and alert["details"]["asset"] == "guarded"

@@ -27,8 +27,11 @@ def s3_endpoint(monkeypatch):
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
-    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     yield f"http://127.0.0.1:{port}"
     server.stop()
@@ -43,8 +46,9 @@ def test_files_dropped_in_a_bucket_are_ingested_and_bad_ones_quarantined(
     for path in write_landing_files(small_synthetic, local):
         client.upload_file(str(path), BUCKET, f"landing/{path.name}")
     client.put_object(Bucket=BUCKET, Key="landing/garbage.csv", Body=b"\x00\x01binary")
-    settings = Settings(data_dir=tmp_path / "data", landing_s3_bucket=BUCKET,
-                        s3_endpoint_url=s3_endpoint)
+    settings = Settings(
+        data_dir=tmp_path / "data", landing_s3_bucket=BUCKET, s3_endpoint_url=s3_endpoint
+    )
 
     job = build_definitions(settings).resolve_job_def("ingestion_job")
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
@@ -56,7 +60,8 @@ def test_files_dropped_in_a_bucket_are_ingested_and_bad_ones_quarantined(
     assert "landing/garbage.csv" not in keys
     moved = [k for k in keys if k.startswith("quarantine/") and k.endswith("garbage.csv")]
     assert len(moved) == 1
-    reason = json.loads(client.get_object(Bucket=BUCKET, Key=moved[0] + ".reason.json")["Body"]
-                        .read())
+    reason = json.loads(
+        client.get_object(Bucket=BUCKET, Key=moved[0] + ".reason.json")["Body"].read()
+    )
     assert reason["code"] == "not_csv"
     assert client.get_object(Bucket=BUCKET, Key=moved[0])["Body"].read() == b"\x00\x01binary"

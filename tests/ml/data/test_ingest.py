@@ -8,21 +8,29 @@ from ml.data.ingest import ingest_pending, new_files
 from ml.data.lake import Lake
 from ml.data.landing import LocalFolderSource
 
-GOOD_SALES = b"date,store_id,item_id,units,price\n2024-01-01,CA_1,FOODS_1_001,3,2.5\n" \
-             b"2024-01-02,CA_1,FOODS_1_001,0,2.5\n"
+GOOD_SALES = (
+    b"date,store_id,item_id,units,price\n2024-01-01,CA_1,FOODS_1_001,3,2.5\n"
+    b"2024-01-02,CA_1,FOODS_1_001,0,2.5\n"
+)
 CALENDAR = b"date,event_name_1,event_type_1,snap_CA\n2024-01-01,NewYear,National,1\n"
 
 BAD_FILES = {
     "wrong_columns.csv": (b"when,shop,sku,qty\n2024-01-01,A,B,1\n", "unknown_layout"),
-    "bad_numbers.csv": (b"date,store_id,item_id,units\n2024-01-01,A,B,lots\n",
-                        "unparseable_numbers"),
+    "bad_numbers.csv": (
+        b"date,store_id,item_id,units\n2024-01-01,A,B,lots\n",
+        "unparseable_numbers",
+    ),
     "bad_dates.csv": (b"date,store_id,item_id,units\n01/13/2024x,A,B,1\n", "unparseable_dates"),
     "negative.csv": (b"date,store_id,item_id,units\n2024-01-01,A,B,-3\n", "negative_units"),
-    "dupes.csv": (b"date,store_id,item_id,units\n2024-01-01,A,B,1\n2024-01-01,A,B,2\n",
-                  "duplicate_keys"),
+    "dupes.csv": (
+        b"date,store_id,item_id,units\n2024-01-01,A,B,1\n2024-01-01,A,B,2\n",
+        "duplicate_keys",
+    ),
     "empty.csv": (b"", "empty_file"),
-    "latin1.csv": ("date,store_id,item_id,units\n2024-01-01,Caf\xe9,B,1\n".encode("latin-1"),
-                   "wrong_encoding"),
+    "latin1.csv": (
+        "date,store_id,item_id,units\n2024-01-01,Caf\xe9,B,1\n".encode("latin-1"),
+        "wrong_encoding",
+    ),
     "actually_zip.csv": (b"PK\x03\x04\x14\x00\x00\x00binary", "not_csv"),
     "zero_price.csv": (b"date,store_id,item_id,price\n2024-01-01,A,B,0\n", "non_positive_price"),
     "ancient.csv": (b"date,store_id,item_id,units\n1970-01-01,A,B,1\n", "dates_out_of_range"),
@@ -87,8 +95,16 @@ def test_m5_files_wait_for_their_calendar(zone, tmp_path):
 
 def test_parquet_long_sales_are_accepted(zone):
     source, lake = zone
-    frame = pd.DataFrame({"item_id": ["X_1_1"], "store_id": ["CA_1"], "dept_id": ["X_1"],
-                          "cat_id": ["X"], "date": pd.to_datetime(["2024-01-01"]), "units": [3]})
+    frame = pd.DataFrame(
+        {
+            "item_id": ["X_1_1"],
+            "store_id": ["CA_1"],
+            "dept_id": ["X_1"],
+            "cat_id": ["X"],
+            "date": pd.to_datetime(["2024-01-01"]),
+            "units": [3],
+        }
+    )
     frame.to_parquet(source.folder / "daily.parquet")
     report = ingest_pending(source, lake)
     assert [f.kind for f in report.ingested] == ["sales"]

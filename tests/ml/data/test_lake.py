@@ -7,8 +7,9 @@ from ml.data.lake import Lake, LedgerEntry
 
 
 def _sales(units, days=("2024-01-01", "2024-01-02")):
-    return pd.DataFrame({"date": pd.to_datetime(list(days)), "store_id": "CA_1",
-                         "item_id": "X", "units": units})
+    return pd.DataFrame(
+        {"date": pd.to_datetime(list(days)), "store_id": "CA_1", "item_id": "X", "units": units}
+    )
 
 
 def test_commit_then_read_and_ledger(tmp_path):
@@ -25,8 +26,10 @@ def test_commit_then_read_and_ledger(tmp_path):
 def test_newer_file_wins_on_overlapping_days(tmp_path):
     lake = Lake(tmp_path)
     lake.commit(LedgerEntry("old", "a.csv", "sales", "sales", 2), _sales([1.0, 2.0]))
-    lake.commit(LedgerEntry("new", "b.csv", "sales", "sales", 2),
-                _sales([7.0, 8.0], days=("2024-01-02", "2024-01-03")))
+    lake.commit(
+        LedgerEntry("new", "b.csv", "sales", "sales", 2),
+        _sales([7.0, 8.0], days=("2024-01-02", "2024-01-03")),
+    )
     table = lake.read_table("sales").sort_values("date")
     assert table["units"].tolist() == [1.0, 7.0, 8.0]
 

@@ -34,8 +34,10 @@ def test_header_is_case_and_space_insensitive_and_bom_is_accepted():
         (["date", "event_name_1", "snap_CA"], "calendar"),
         (["item_id", "dept_id", "cat_id", "unit_cost"], "products"),
         (["store_id", "item_id", "wm_yr_wk", "sell_price"], "m5_prices"),
-        (["id", "item_id", "dept_id", "cat_id", "store_id", "state_id", "d_1", "d_2"],
-         "m5_sales_wide"),
+        (
+            ["id", "item_id", "dept_id", "cat_id", "store_id", "state_id", "d_1", "d_2"],
+            "m5_sales_wide",
+        ),
         (["item_id", "store_id", "month_start", "n_days", "units"], "sales_monthly"),
     ],
 )
@@ -49,8 +51,11 @@ def test_detects_every_layout(columns, kind):
         ("sales.csv", b"", "empty_file"),
         ("sales.csv", b"   \n", "empty_file"),
         ("sales.csv", b"date,store_id,item_id,units\n", "empty_file"),
-        ("sales.csv", "date,store_id,item_id,units\n2024-01-01,Caf\xe9,X,1\n".encode("latin-1"),
-         "wrong_encoding"),
+        (
+            "sales.csv",
+            "date,store_id,item_id,units\n2024-01-01,Caf\xe9,X,1\n".encode("latin-1"),
+            "wrong_encoding",
+        ),
         ("sales.csv", b"PK\x03\x04\x14\x00\x06\x00binary-zip", "not_csv"),
         ("sales.csv", b"PAR1\x00\x00\x00garbage", "not_csv"),
         ("sales.parquet", b"this is not parquet", "not_parquet"),
@@ -103,8 +108,11 @@ def test_m5_wide_sales_need_the_calendar_then_resolve_days():
     with pytest.raises(CalendarRequiredError):
         normalise("m5_sales_wide", wide, None)
     calendar = pd.DataFrame(
-        {"date": pd.to_datetime(["2011-01-29", "2011-01-30"]), "d": ["d_1", "d_2"],
-         "wm_yr_wk": [11101, 11101]}
+        {
+            "date": pd.to_datetime(["2011-01-29", "2011-01-30"]),
+            "d": ["d_1", "d_2"],
+            "wm_yr_wk": [11101, 11101],
+        }
     )
     out = normalise("m5_sales_wide", wide, calendar)
     assert out["date"].dt.strftime("%Y-%m-%d").tolist() == ["2011-01-29", "2011-01-30"]
@@ -114,8 +122,11 @@ def test_m5_wide_sales_need_the_calendar_then_resolve_days():
 
 def test_m5_prices_map_weeks_to_their_first_day_and_reject_unknown_weeks():
     calendar = pd.DataFrame(
-        {"date": pd.to_datetime(["2011-01-29", "2011-01-30", "2011-02-05"]),
-         "d": ["d_1", "d_2", "d_8"], "wm_yr_wk": [11101, 11101, 11102]}
+        {
+            "date": pd.to_datetime(["2011-01-29", "2011-01-30", "2011-02-05"]),
+            "d": ["d_1", "d_2", "d_8"],
+            "wm_yr_wk": [11101, 11101, 11102],
+        }
     )
     prices = read_frame("p.csv", b"store_id,item_id,wm_yr_wk,sell_price\nCA_1,X,11102,1.5\n")
     out = normalise("m5_prices", prices, calendar)

@@ -13,8 +13,13 @@ def _history():
         pd.DataFrame({"date": days[-10:], "item_id": "SHORT_1_1", "units": rng.poisson(5, 10)}),
         pd.DataFrame({"date": days[::2], "item_id": "GAPPY_1_1", "units": rng.poisson(5, 30)}),
         pd.DataFrame({"date": days, "item_id": "FLAT_1_1", "units": 3}),
-        pd.DataFrame({"date": days, "item_id": "SPIKY_1_1",
-                      "units": np.where(np.arange(60) % 10 == 0, 500, 5)}),
+        pd.DataFrame(
+            {
+                "date": days,
+                "item_id": "SPIKY_1_1",
+                "units": np.where(np.arange(60) % 10 == 0, 500, 5),
+            }
+        ),
     ]
     sales = pd.concat(frames).assign(store_id="CA_1")
     sales["units"] = sales["units"].astype(float)

@@ -7,10 +7,15 @@ from ml.data.validation import validate_frame
 
 @pytest.fixture(scope="module")
 def history():
-    sales = pd.DataFrame({
-        "date": pd.date_range("2024-01-01", periods=40), "store_id": "CA_1",
-        "item_id": "FOODS_1_001", "units": [float(i % 4) for i in range(40)], "price": 2.0,
-    })
+    sales = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=40),
+            "store_id": "CA_1",
+            "item_id": "FOODS_1_001",
+            "units": [float(i % 4) for i in range(40)],
+            "price": 2.0,
+        }
+    )
     return build_sales_history(sales)
 
 
