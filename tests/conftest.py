@@ -47,3 +47,38 @@ def small_synthetic():
     from ml.synthetic import SyntheticConfig, generate
 
     return generate(SyntheticConfig(n_stores=2, n_items=8, n_days=120, seed=7))
+
+
+def _price_response_history(
+    stores: tuple[int, ...] = (1,), n_items: int = 5, n_days: int = 150, seed: int = 0
+):
+    """Poisson sales with a weekly pattern that fall steeply when the price rises."""
+    import numpy as np
+    import pandas as pd
+
+    from ml.schema import DS, SELL_PRICE, UNIQUE_ID, Y
+
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=n_days, freq="D")
+    frames = []
+    for store in stores:
+        for i in range(n_items):
+            level = rng.choice([0.8, 1.0, 1.25], size=n_days // 14 + 1).repeat(14)[:n_days]
+            mean = (6.0 + 3 * i) * (1.0 + 0.4 * (dates.dayofweek >= 5)) * level**-2.0
+            frames.append(
+                pd.DataFrame(
+                    {
+                        UNIQUE_ID: f"S_{store}__ITEM_{i}",
+                        DS: dates,
+                        Y: rng.poisson(mean).astype(float),
+                        SELL_PRICE: (2.0 + i) * level,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="session")
+def price_response_history():
+    """Builder of small price-sensitive histories (pyfunc what-if, serving scenarios)."""
+    return _price_response_history

@@ -32,27 +32,6 @@ H = 7
 WEIGHTS = {"SeasonalNaive": 0.3, "MovingAverage": 0.2, "XGBoost": 0.5}
 
 
-def _history(n_series: int = 5, n_days: int = 150, seed: int = 0) -> pd.DataFrame:
-    """Poisson sales with a weekly pattern that fall steeply when the price rises."""
-    rng = np.random.default_rng(seed)
-    dates = pd.date_range("2024-01-01", periods=n_days, freq="D")
-    frames = []
-    for i in range(n_series):
-        level = rng.choice([0.8, 1.0, 1.25], size=n_days // 14 + 1).repeat(14)[:n_days]
-        mean = (6.0 + 3 * i) * (1.0 + 0.4 * (dates.dayofweek >= 5)) * level**-2.0
-        frames.append(
-            pd.DataFrame(
-                {
-                    UNIQUE_ID: f"S_1__ITEM_{i}",
-                    DS: dates,
-                    Y: rng.poisson(mean).astype(float),
-                    SELL_PRICE: (2.0 + i) * level,
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
 def _members():
     xgb = XGBoostForecaster(
         lags=(1, 7),
@@ -66,8 +45,8 @@ def _members():
 
 
 @pytest.fixture(scope="module")
-def history():
-    return _history()
+def history(price_response_history):
+    return price_response_history()
 
 
 @pytest.fixture(scope="module")

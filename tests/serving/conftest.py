@@ -28,7 +28,7 @@ from ml.models.seasonal_naive import SeasonalNaive
 from ml.models.xgboost import XGBoostForecaster
 from ml.pyfunc import log_demand_forecaster
 from ml.registry import MODEL_NAME, promote, register_version
-from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y
+from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
 from ml.tracking import TrackingConfig, tracked_run
 from serving.app import create_app
 from serving.settings import ServingSettings
@@ -39,28 +39,6 @@ WEIGHTS = {
     1: {"SeasonalNaive": 0.3, "MovingAverage": 0.2, "XGBoost": 0.5},
     2: {"SeasonalNaive": 0.7, "MovingAverage": 0.2, "XGBoost": 0.1},
 }
-
-
-def make_history(n_days: int = 120, seed: int = 0) -> pd.DataFrame:
-    """Two stores x three items of Poisson sales that fall steeply when the price rises."""
-    rng = np.random.default_rng(seed)
-    dates = pd.date_range("2024-01-01", periods=n_days, freq="D")
-    frames = []
-    for store in (1, 2):
-        for i in range(3):
-            level = rng.choice([0.8, 1.0, 1.25], size=n_days // 14 + 1).repeat(14)[:n_days]
-            mean = (6.0 + 3 * i) * (1.0 + 0.4 * (dates.dayofweek >= 5)) * level**-2.0
-            frames.append(
-                pd.DataFrame(
-                    {
-                        UNIQUE_ID: f"S_{store}__ITEM_{i}",
-                        DS: dates,
-                        Y: rng.poisson(mean).astype(float),
-                        SELL_PRICE: (2.0 + i) * level,
-                    }
-                )
-            )
-    return pd.concat(frames, ignore_index=True)
 
 
 def _members(history: pd.DataFrame) -> list:
@@ -87,8 +65,8 @@ def _calibration(history: pd.DataFrame) -> ResidualCalibration:
 
 
 @pytest.fixture(scope="session")
-def history() -> pd.DataFrame:
-    return make_history()
+def history(price_response_history) -> pd.DataFrame:
+    return price_response_history(stores=(1, 2), n_items=3, n_days=120)
 
 
 @pytest.fixture(scope="session")
