@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ml.models.per_series import PerSeriesForecaster
+from ml.parallel import DEFAULT_CHUNKS_PER_WORKER
 from ml.schema import UNIQUE_ID, Y
 
 
@@ -97,7 +98,7 @@ class ARIMA(PerSeriesForecaster):
         method: str = "CSS-ML",
         n_workers: int | None = None,
         scheduler_address: str | None = None,
-        chunks_per_worker: int = 4,
+        chunks_per_worker: int = DEFAULT_CHUNKS_PER_WORKER,
         freq: str = "D",
         alias: str = "ARIMA",
     ):

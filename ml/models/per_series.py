@@ -29,7 +29,7 @@ from ml.models.frames import (
     prepare_history,
 )
 from ml.models.moving_average import MovingAverage
-from ml.parallel import make_backend, map_series
+from ml.parallel import DEFAULT_CHUNKS_PER_WORKER, make_backend, map_series
 from ml.schema import DS, UNIQUE_ID
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class PerSeriesForecaster(Forecaster):
 
     n_workers: int | None = None
     scheduler_address: str | None = None
-    chunks_per_worker: int = 4
+    chunks_per_worker: int = DEFAULT_CHUNKS_PER_WORKER
     freq: str = "D"
 
     # -- hooks ---------------------------------------------------------------------------------

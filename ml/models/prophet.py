@@ -25,6 +25,7 @@ import pandas as pd
 
 from ml.intervals import conformal_width
 from ml.models.per_series import PerSeriesForecaster
+from ml.parallel import DEFAULT_CHUNKS_PER_WORKER
 from ml.schema import DS, EVENT_NAME_1, EVENT_NAME_2, UNIQUE_ID, Y
 
 HOLIDAY = "holiday"
@@ -131,7 +132,7 @@ class Prophet(PerSeriesForecaster):
         algorithm: str = "LBFGS",
         n_workers: int | None = None,
         scheduler_address: str | None = None,
-        chunks_per_worker: int = 4,
+        chunks_per_worker: int = DEFAULT_CHUNKS_PER_WORKER,
         freq: str = "D",
         alias: str = "Prophet",
     ):

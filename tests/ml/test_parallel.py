@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
+from ml import parallel
 from ml.parallel import DaskBackend, LocalBackend, chunk_items, make_backend, map_series
 
 
@@ -45,6 +47,26 @@ def test_local_backend_uses_separate_processes():
     assert os.getpid() not in set(pids.values())
     inline = map_series(worker_pid, {"a": 0}, LocalBackend(1)).values
     assert inline == {"a": os.getpid()}
+
+
+def is_locked(lock) -> bool:
+    return lock.locked()
+
+
+def test_forked_workers_inherit_the_items_instead_of_unpickling_them():
+    """A lock cannot be pickled: it reaches the workers only by fork inheritance."""
+    locks = [threading.Lock() for _ in range(4)]
+    locks[1].acquire()
+    assert LocalBackend(2, start_method="fork").map(is_locked, locks) == [False, True, False, False]
+    assert parallel._INHERITED == {}  # nothing kept once the map returns
+    with pytest.raises(TypeError, match="pickle"):
+        LocalBackend(2, start_method="spawn").map(is_locked, locks)
+
+
+def test_the_inherited_work_is_released_when_a_worker_fails():
+    with pytest.raises(ValueError, match="negative input"):
+        LocalBackend(2).map(square_or_fail, [1, -1, 2])
+    assert parallel._INHERITED == {}
 
 
 def test_make_backend_picks_dask_only_with_a_scheduler_address():
