@@ -11,9 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.backtest import cross_validation
-from ml.ensemble import ENSEMBLE, Ensemble, EnsembleWeights, combine
-from ml.ensemble_intervals import ResidualCalibration
+from ml.ensemble import ENSEMBLE, Ensemble, EnsembleWeights
 from ml.models.moving_average import MovingAverage
 from ml.models.seasonal_naive import SeasonalNaive
 from ml.models.xgboost import XGBoostForecaster
@@ -32,36 +30,16 @@ H = 7
 WEIGHTS = {"SeasonalNaive": 0.3, "MovingAverage": 0.2, "XGBoost": 0.5}
 
 
-def _members():
-    xgb = XGBoostForecaster(
-        lags=(1, 7),
-        rolling_lags=(1,),
-        rolling_windows=(7,),
-        n_estimators=30,
-        max_depth=3,
-        calibration_horizon=H,
-    )
-    return [SeasonalNaive(), MovingAverage(), xgb]
-
-
 @pytest.fixture(scope="module")
 def history(price_response_history):
     return price_response_history()
 
 
 @pytest.fixture(scope="module")
-def forecaster(history):
+def forecaster(history, small_ensemble_parts):
     """Members fitted on the history; weights by hand, intervals from a naive backtest."""
-    cv = cross_validation(SeasonalNaive(), history, H, n_windows=4, step_size=H)
-    cv = cv.merge(
-        cross_validation(MovingAverage(), history, H, n_windows=4, step_size=H).drop(columns=[Y]),
-        on=[UNIQUE_ID, DS, CUTOFF],
-    )
-    weights = EnsembleWeights("test", pd.Series({"SeasonalNaive": 0.5, "MovingAverage": 0.5}))
-    cv[ENSEMBLE] = combine(cv, weights)
-    calibration = ResidualCalibration.from_backtest(cv, ENSEMBLE)
+    members, calibration = small_ensemble_parts(history, H, n_windows=4, n_estimators=30)
     ensemble = Ensemble(EnsembleWeights("test", pd.Series(WEIGHTS)), calibration)
-    members = [m.fit(history) for m in _members()]
     return EnsembleForecaster.from_fitted(members, ensemble, history)
 
 
@@ -115,7 +93,9 @@ def test_window_forecast_puts_a_fitted_ensemble_on_a_past_window(forecaster, his
 @pytest.mark.slow
 def test_xgboost_update_keeps_the_trees(history):
     older = history[history[DS] <= history[DS].max() - pd.Timedelta(days=H)]
-    model = _members()[2].fit(older)
+    model = XGBoostForecaster(
+        lags=(1, 7), rolling_lags=(1,), rolling_windows=(7,), n_estimators=30, max_depth=3
+    ).fit(older)
     booster = model.mlf_.models_["XGBoost"]
     _reanchor_checks(model, older, history)
     assert model.mlf_.models_["XGBoost"] is booster

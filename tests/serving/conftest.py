@@ -1,7 +1,7 @@
 """A tiny registry for the serving tests: two versions of ``demand_forecaster`` in SQLite.
 
 Version 1 (champion) and version 2 (challenger) are the same fitted members (two baselines and
-a small price-aware XGBoost, as in ``tests/ml/test_pyfunc.py``) under different ensemble
+a small price-aware XGBoost: ``small_ensemble_parts`` in the root conftest) under different ensemble
 weights, so their forecasts differ and a test can tell which one answered.
 """
 
@@ -20,15 +20,10 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from ml.backtest import cross_validation
-from ml.ensemble import ENSEMBLE, Ensemble, EnsembleWeights, combine
-from ml.ensemble_intervals import ResidualCalibration
-from ml.models.moving_average import MovingAverage
-from ml.models.seasonal_naive import SeasonalNaive
-from ml.models.xgboost import XGBoostForecaster
+from ml.ensemble import Ensemble, EnsembleWeights
 from ml.pyfunc import log_demand_forecaster
 from ml.registry import MODEL_NAME, promote, register_version
-from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
+from ml.schema import DS, UNIQUE_ID
 from ml.tracking import TrackingConfig, tracked_run
 from serving.app import create_app
 from serving.settings import ServingSettings
@@ -41,43 +36,20 @@ WEIGHTS = {
 }
 
 
-def _members(history: pd.DataFrame) -> list:
-    xgb = XGBoostForecaster(
-        lags=(1, 7),
-        rolling_lags=(1,),
-        rolling_windows=(7,),
-        n_estimators=20,
-        max_depth=3,
-        calibration_horizon=H,
-    )
-    return [m.fit(history) for m in (SeasonalNaive(), MovingAverage(), xgb)]
-
-
-def _calibration(history: pd.DataFrame) -> ResidualCalibration:
-    cv = cross_validation(SeasonalNaive(), history, H, n_windows=2, step_size=H)
-    cv = cv.merge(
-        cross_validation(MovingAverage(), history, H, n_windows=2, step_size=H).drop(columns=[Y]),
-        on=[UNIQUE_ID, DS, CUTOFF],
-    )
-    weights = EnsembleWeights("test", pd.Series({"SeasonalNaive": 0.5, "MovingAverage": 0.5}))
-    cv[ENSEMBLE] = combine(cv, weights)
-    return ResidualCalibration.from_backtest(cv, ENSEMBLE)
-
-
 @pytest.fixture(scope="session")
 def history(price_response_history) -> pd.DataFrame:
     return price_response_history(stores=(1, 2), n_items=3, n_days=120)
 
 
 @pytest.fixture(scope="session")
-def registry(tmp_path_factory, history) -> Iterator[TrackingConfig]:
+def registry(tmp_path_factory, history, small_ensemble_parts) -> Iterator[TrackingConfig]:
     """Versions 1 (champion) and 2 (challenger) of demand_forecaster in a temporary store."""
     folder = tmp_path_factory.mktemp("serving-mlflow")
     config = TrackingConfig(
         f"sqlite:///{folder}/mlflow.db", "serving-test", str(folder / "artifacts")
     )
     previous = mlflow.get_tracking_uri()
-    members, calibration = _members(history), _calibration(history)
+    members, calibration = small_ensemble_parts(history, H)
     client = config.client()
     for number, weights in WEIGHTS.items():
         ensemble = Ensemble(EnsembleWeights("test", pd.Series(weights)), calibration)
