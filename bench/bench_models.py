@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import itertools
 import logging
 import os
 import sys
@@ -157,14 +158,20 @@ def merge_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return reduce(lambda a, b: a.merge(b, on=KEYS, how="outer"), frames)
 
 
-def measure_speedup(train: pd.DataFrame, shape: str, n_series: int) -> list[dict]:
-    """Fit + forecast time of the per-series families with 1 and 2 workers (same run)."""
+def measure_speedup(
+    train: pd.DataFrame, shape: str, n_series: int, order: tuple[int, ...] = (1, 2)
+) -> list[dict]:
+    """Fit + forecast time of the per-series families with 1 and 2 workers (same run).
+
+    ``order`` says which worker count runs first; alternating it over repeats keeps a machine
+    that slows down or speeds up during the run from favouring one side.
+    """
     ids = spread_ids(train, n_series)
     sample = train[train[UNIQUE_ID].isin(ids)]
     rows = []
     for family, make in (("arima", ARIMA), ("prophet", Prophet)):
         seconds = {}
-        for workers in (1, 2):
+        for workers in order:
             start = time.perf_counter()
             make(n_workers=workers).fit(sample).predict(H, level=LEVELS)
             seconds[workers] = time.perf_counter() - start
@@ -356,14 +363,26 @@ def ceiling_speedup(repeats: int) -> pd.DataFrame:
     from ml.parallel import LocalBackend
 
     items, seconds = [2_000_000] * 16, {1: [], 2: []}
-    for _ in range(repeats):
-        for workers in (1, 2):
+    for order in itertools.islice(itertools.cycle([(1, 2), (2, 1)]), repeats):
+        for workers in order:
             start = time.perf_counter()
             LocalBackend(workers).map(_spin, items)
             seconds[workers].append(time.perf_counter() - start)
     one, two = float(np.median(seconds[1])), float(np.median(seconds[2]))
+    ratios = np.divide(seconds[1], seconds[2])
     row = {"shape": "machine", "family": "pure CPU", "series": len(items)}
-    return pd.DataFrame([{**row, "1 worker s": one, "2 workers s": two, "speed-up": one / two}])
+    row |= {"1 worker s": one, "2 workers s": two, "speed-up": one / two}
+    return pd.DataFrame([{**row, "single repeats": f"{ratios.min():.2f}-{ratios.max():.2f}"}])
+
+
+def summarise_repeats(runs: pd.DataFrame) -> pd.DataFrame:
+    """Median times per family, their ratio, and the lowest/highest ratio of single repeats."""
+    grouped = runs.groupby(["family", "series"])
+    table = grouped[["1 worker s", "2 workers s"]].median().reset_index()
+    table["speed-up"] = table["1 worker s"] / table["2 workers s"]
+    spread = grouped["speed-up"].agg(["min", "max"]).reset_index(drop=True)
+    table["single repeats"] = [f"{lo:.2f}-{hi:.2f}" for lo, hi in spread.to_numpy()]
+    return table
 
 
 def write_speedup(args: argparse.Namespace) -> None:
@@ -373,12 +392,10 @@ def write_speedup(args: argparse.Namespace) -> None:
     for shape in args.shapes:
         train, _ = train_test_split(load_m5_sales_history(args.m5_dir, shape), H)
         runs = [
-            pd.DataFrame(measure_speedup(train, shape, SPEEDUP_ONLY_SERIES[shape]))
-            for _ in range(args.repeats)
+            pd.DataFrame(measure_speedup(train, shape, SPEEDUP_ONLY_SERIES[shape], order))
+            for order in itertools.islice(itertools.cycle([(1, 2), (2, 1)]), args.repeats)
         ]
-        table = pd.concat(runs).groupby(["family", "series"], as_index=False).median()
-        table["speed-up"] = table["1 worker s"] / table["2 workers s"]
-        tables.append(table.assign(shape=shape))
+        tables.append(summarise_repeats(pd.concat(runs)).assign(shape=shape))
     tables.append(ceiling_speedup(args.repeats))
     text = "\n".join([
         "## Forecasting models: per-series speed-up, 2 workers vs 1",
@@ -386,13 +403,15 @@ def write_speedup(args: argparse.Namespace) -> None:
         f"`.venv/bin/python bench/bench_models.py --speedup-only --repeats {args.repeats}`"
         f" ({time.perf_counter() - start:.0f} s; 1-minute load average {load_before:.1f} at the"
         f" start, {os.getloadavg()[0]:.1f} at the end). Fit + forecast of the per-series"
-        " families on a spread sample of series, median over the repeats, both worker counts"
-        " in the same run. This supersedes the speed-up rows in the shape sections, which ran"
-        " on a busy machine. The `machine` row is the ceiling: pure-Python CPU work (no I/O,"
-        " no pickling) through the same process backend.",
+        " families on a spread sample of series; both worker counts in the same run, which"
+        " one goes first alternating over the repeats; `speed-up` is the ratio of the median"
+        " times, `single repeats` the lowest and highest ratio of one repeat (this 2-vCPU"
+        " machine is shared, so single runs scatter). This supersedes the speed-up rows in"
+        " the shape sections, which ran on a busy machine. The `machine` row is the ceiling:"
+        " pure-Python CPU work (no I/O, no pickling) through the same process backend.",
         "",
         markdown(pd.concat(tables)[["shape", "family", "series", "1 worker s", "2 workers s",
-                                    "speed-up"]]),
+                                    "speed-up", "single repeats"]]),
         "",
     ])  # fmt: skip
     output = args.output.with_name(f"{args.output.stem}_speedup.md")
