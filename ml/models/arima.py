@@ -25,9 +25,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ml.models.frames import series_tails
 from ml.models.per_series import PerSeriesForecaster
 from ml.parallel import DEFAULT_CHUNKS_PER_WORKER
-from ml.schema import UNIQUE_ID, Y
+from ml.schema import Y
 
 
 def make_statsforecast_model(spec: dict) -> Any:
@@ -128,9 +129,8 @@ class ARIMA(PerSeriesForecaster):
 
     def _payloads(self, history: pd.DataFrame) -> dict[str, np.ndarray]:
         """The last ``train_window`` targets of each series."""
-        window = history.groupby(UNIQUE_ID, sort=False).tail(self.train_window or len(history))
-        grouped = window.groupby(UNIQUE_ID, sort=True)[Y]
-        return {uid: values.to_numpy(dtype="float64") for uid, values in grouped}
+        tails = series_tails(history, [Y], self.train_window)
+        return {uid: frame[Y].to_numpy(dtype="float64") for uid, frame in tails.items()}
 
     def _fit_function(self, history: pd.DataFrame):
         return partial(fit_series, spec=self._spec())

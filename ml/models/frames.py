@@ -50,6 +50,28 @@ def future_frame(last_ds: pd.Series, h: int, freq: str = "D") -> pd.DataFrame:
     )
 
 
+def series_tails(
+    history: pd.DataFrame, columns: Sequence[str], window: int | None = None
+) -> dict[str, pd.DataFrame]:
+    """The last ``window`` rows (all when ``None``) of each series, as positional slices.
+
+    ``history`` must be sorted by series (as :func:`prepare_history` leaves it). Slicing by the
+    series boundaries costs a view per series instead of a groupby, which matters to the
+    per-series families: their payloads are built in the parent, which the workers wait for.
+    """
+    uids = history[UNIQUE_ID].to_numpy()
+    if not len(uids):
+        return {}
+    starts = np.flatnonzero(np.r_[True, uids[1:] != uids[:-1]])
+    stops = np.r_[starts[1:], len(uids)]
+    if window is not None:
+        starts = np.maximum(starts, stops - window)
+    frame = history[list(columns)]
+    return {
+        uids[a]: frame.iloc[a:b].reset_index(drop=True) for a, b in zip(starts, stops, strict=True)
+    }
+
+
 def is_nonnegative(history: pd.DataFrame) -> bool:
     """True where every observed target is >= 0 (unit sales): forecasts are then clipped at 0."""
     return bool((history[Y].dropna() >= 0).all())

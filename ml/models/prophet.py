@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from ml.intervals import conformal_width
+from ml.models.frames import series_tails
 from ml.models.per_series import PerSeriesForecaster
 from ml.parallel import DEFAULT_CHUNKS_PER_WORKER
-from ml.schema import DS, EVENT_NAME_1, EVENT_NAME_2, UNIQUE_ID, Y
+from ml.schema import DS, EVENT_NAME_1, EVENT_NAME_2, Y
 
 HOLIDAY = "holiday"
 QUIET_LOGGERS = ("cmdstanpy", "prophet", "prophet.plot")
@@ -166,9 +167,7 @@ class Prophet(PerSeriesForecaster):
         }
 
     def _payloads(self, history: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        window = history.groupby(UNIQUE_ID, sort=False).tail(self.train_window or len(history))
-        frames = window[[UNIQUE_ID, DS, Y]].groupby(UNIQUE_ID, sort=True)
-        return {uid: frame[[DS, Y]].reset_index(drop=True) for uid, frame in frames}
+        return series_tails(history, [DS, Y], self.train_window)
 
     def _update_payloads(self, history: pd.DataFrame) -> dict:
         """Prophet is a curve in time: re-anchoring only moves the forecast origin."""
