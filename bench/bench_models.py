@@ -362,17 +362,21 @@ def ceiling_speedup(repeats: int) -> pd.DataFrame:
     """1 vs 2 workers of :class:`LocalBackend` on pure CPU work, the machine's own limit."""
     from ml.parallel import LocalBackend
 
-    items, seconds = [2_000_000] * 16, {1: [], 2: []}
-    for order in itertools.islice(itertools.cycle([(1, 2), (2, 1)]), repeats):
+    items, runs = [2_000_000] * 16, []
+    for order in worker_orders(repeats):
+        seconds = {}
         for workers in order:
             start = time.perf_counter()
             LocalBackend(workers).map(_spin, items)
-            seconds[workers].append(time.perf_counter() - start)
-    one, two = float(np.median(seconds[1])), float(np.median(seconds[2]))
-    ratios = np.divide(seconds[1], seconds[2])
-    row = {"shape": "machine", "family": "pure CPU", "series": len(items)}
-    row |= {"1 worker s": one, "2 workers s": two, "speed-up": one / two}
-    return pd.DataFrame([{**row, "single repeats": f"{ratios.min():.2f}-{ratios.max():.2f}"}])
+            seconds[workers] = time.perf_counter() - start
+        runs.append({"family": "pure CPU", "series": len(items), "1 worker s": seconds[1],
+                     "2 workers s": seconds[2], "speed-up": seconds[1] / seconds[2]})  # fmt: skip
+    return summarise_repeats(pd.DataFrame(runs)).assign(shape="machine")
+
+
+def worker_orders(repeats: int) -> list[tuple[int, int]]:
+    """Which worker count runs first in each repeat: alternating, so drift favours neither."""
+    return list(itertools.islice(itertools.cycle([(1, 2), (2, 1)]), repeats))
 
 
 def summarise_repeats(runs: pd.DataFrame) -> pd.DataFrame:
@@ -393,7 +397,7 @@ def write_speedup(args: argparse.Namespace) -> None:
         train, _ = train_test_split(load_m5_sales_history(args.m5_dir, shape), H)
         runs = [
             pd.DataFrame(measure_speedup(train, shape, SPEEDUP_ONLY_SERIES[shape], order))
-            for order in itertools.islice(itertools.cycle([(1, 2), (2, 1)]), args.repeats)
+            for order in worker_orders(args.repeats)
         ]
         tables.append(summarise_repeats(pd.concat(runs)).assign(shape=shape))
     tables.append(ceiling_speedup(args.repeats))

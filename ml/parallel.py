@@ -88,16 +88,15 @@ class LocalBackend:
             return [fn(item) for item in items]
         context = multiprocessing.get_context(self.start_method)
         workers = min(self._n_workers, len(items))
-        if self.start_method != "fork":
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                return list(pool.map(fn, items))
-        key = next(_INHERITED_KEYS)
-        _INHERITED[key] = (fn, items)
+        key = next(_INHERITED_KEYS) if self.start_method == "fork" else None
+        if key is not None:  # forked workers look the items up: only indices are pickled
+            _INHERITED[key] = (fn, items)
+            fn, items = partial(_call_inherited, key), range(len(items))
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                return list(pool.map(partial(_call_inherited, key), range(len(items))))
+                return list(pool.map(fn, items))
         finally:
-            del _INHERITED[key]
+            _INHERITED.pop(key, None)
 
 
 def _call_inherited(key: int, index: int) -> Any:
