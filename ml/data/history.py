@@ -1,16 +1,23 @@
 """Assemble the validated long ``sales_history`` frame from normalised lake tables.
 
-Inputs are the canonical tables the ingestion writes (see ``ml.data.parsing``):
+Inputs are the canonical lake tables the ingestion writes (``ml.data.normalise``; any
+optional column may be absent):
 
 * sales: ``date, store_id, item_id, units[, price][, dept_id, cat_id]``
 * prices: ``date, store_id, item_id, price`` -- a price holds from its date until the next one
-* calendar: ``date[, event_name_1, event_type_1, event_name_2, event_type_2][, snap_<STATE>...]``
+* calendar: ``date[, event_name_1, event_type_1, event_name_2, event_type_2][, snap]
+  [, snap_<STATE>...][, d, wm_yr_wk]``
 * products: ``item_id, dept_id, cat_id[, unit_cost]``
 
 The output is dense per series: every day from the series' first record to the last day its
 store reported (POS feeds often omit zero-sale rows, so a quiet item's missing days are real
 zeros; a store that has not reported yet is not). Filled days get ``y = 0`` and
-``is_filled = True``.
+``is_filled = True``. A day whose net units are negative (returns exceeded sales) keeps its
+sign in the lake and is ``y = 0`` here.
+
+SNAP comes from ``snap_<STATE>`` matched to the store's state (``CA_1`` -> ``snap_CA``) and,
+where that is unknown for a day, from a store-wide ``snap`` column: both kinds can coexist when
+an M5 calendar and a flat events calendar have landed.
 """
 
 from __future__ import annotations
@@ -79,7 +86,8 @@ def _densify(sales: pd.DataFrame) -> pd.DataFrame:
     observed = keys.rename(columns={DATE: DS, UNITS: Y})
     frame = frame.merge(observed, on=[STORE_ID, ITEM_ID, DS], how="left", validate="one_to_one")
     frame[IS_FILLED] = frame[Y].isna()
-    frame[Y] = frame[Y].fillna(0.0).astype("float64")
+    # A negative day is net returns (kept as landed in the lake); the models see no sales.
+    frame[Y] = frame[Y].fillna(0.0).clip(lower=0.0).astype("float64")
     return frame
 
 
@@ -125,7 +133,7 @@ def _attach_prices(
 
 
 def _attach_calendar(frame: pd.DataFrame, calendar: pd.DataFrame | None) -> pd.DataFrame:
-    """Events by day; SNAP by the store's state (``snap_<STATE>``) or a store-wide ``snap``."""
+    """Events by day; SNAP by the store's state (``snap_<STATE>``), else a store-wide ``snap``."""
     if calendar is None or calendar.empty:
         for column in EVENT_COLUMNS:
             frame[column] = None
@@ -142,15 +150,21 @@ def _attach_calendar(frame: pd.DataFrame, calendar: pd.DataFrame | None) -> pd.D
 
 
 def _snap_by_state(frame: pd.DataFrame, cal: pd.DataFrame) -> np.ndarray:
-    snap_columns = [c for c in cal.columns if c.startswith(SNAP_PREFIX)]
-    if not snap_columns and SNAP not in cal:
-        return np.zeros(len(frame), dtype="int8")
-    if not snap_columns:
-        return frame[[DS]].merge(cal[[DS, SNAP]], on=DS, how="left")[SNAP].fillna(0).to_numpy()
-    long = cal.melt(id_vars=[DS], value_vars=snap_columns, var_name="_state", value_name=SNAP)
-    long["_state"] = long["_state"].str.removeprefix(SNAP_PREFIX)
-    keyed = pd.DataFrame({DS: frame[DS].to_numpy(), "_state": state_of_store(frame[STORE_ID])})
-    return keyed.merge(long, on=[DS, "_state"], how="left")[SNAP].fillna(0).to_numpy()
+    """The store's own state's flag where the calendar has one for that day, else the
+    store-wide flag, else 0. Both kinds of column may exist (an M5 calendar and a flat events
+    file merged by column)."""
+    flags = np.full(len(frame), np.nan)
+    state_columns = [c for c in cal.columns if c.startswith(SNAP_PREFIX)]
+    if state_columns:
+        long = cal.melt(id_vars=[DS], value_vars=state_columns, var_name="_state", value_name="_f")
+        long["_state"] = long["_state"].str.removeprefix(SNAP_PREFIX).str.upper()
+        state = state_of_store(frame[STORE_ID]).str.upper()
+        keyed = pd.DataFrame({DS: frame[DS].to_numpy(), "_state": state.to_numpy()})
+        flags = keyed.merge(long, on=[DS, "_state"], how="left")["_f"].to_numpy(dtype=float)
+    if SNAP in cal:
+        wide = frame[[DS]].merge(cal[[DS, SNAP]], on=DS, how="left")[SNAP].to_numpy(dtype=float)
+        flags = np.where(np.isnan(flags), wide, flags)
+    return np.nan_to_num(flags, nan=0.0).astype("int8")
 
 
 def _finalise(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,8 @@
-"""The M5 (Walmart) file set, normalised to the canonical tables.
+"""M5 (Walmart) calendar lookups, and the shared M5 subset as ``sales_history``.
 
-M5 keys days as ``d_<n>`` and price weeks as ``wm_yr_wk``; both resolve to dates through the
-calendar, so a calendar must be known before wide sales or M5 prices can be normalised.
+M5 keys days as ``d_<n>`` and price weeks as ``wm_yr_wk`` (a retailer week number); both
+resolve to dates through the calendar, so a calendar with those columns must have landed before
+wide sales or week-keyed prices can be normalised (``ml.data.normalise``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from typing import Literal
 import pandas as pd
 
 from ml.data.history import build_sales_history
-from ml.schema import CAT_ID, DATE, DEPT_ID, EVENT_COLUMNS, ITEM_ID, PRICE, STORE_ID, UNITS
+from ml.schema import DATE, EVENT_COLUMNS, ITEM_ID, PRICE, STORE_ID, UNITS
 
 M5_DAY = "d"
 M5_WEEK = "wm_yr_wk"
 M5_PRICE = "sell_price"
-M5_WIDE_ID_COLUMNS = ["id", ITEM_ID, DEPT_ID, CAT_ID, STORE_ID, "state_id"]
 
 
 def normalise_calendar(calendar: pd.DataFrame) -> pd.DataFrame:
@@ -29,14 +29,15 @@ def normalise_calendar(calendar: pd.DataFrame) -> pd.DataFrame:
 
 
 def day_index(calendar: pd.DataFrame) -> pd.Series:
-    """``d_<n>`` -> date."""
-    return pd.Series(pd.to_datetime(calendar[DATE]).to_numpy(), index=calendar[M5_DAY].to_numpy())
+    """``d_<n>`` -> date, from the calendar days that carry a day number."""
+    known = calendar[calendar[M5_DAY].notna()]
+    return pd.Series(pd.to_datetime(known[DATE]).to_numpy(), index=known[M5_DAY].to_numpy())
 
 
 def week_starts(calendar: pd.DataFrame) -> pd.Series:
-    """``wm_yr_wk`` -> the first date of that Walmart week."""
-    dates = pd.to_datetime(calendar[DATE])
-    return dates.groupby(calendar[M5_WEEK].to_numpy()).min()
+    """Retail week number (``wm_yr_wk``) -> the first date of that week."""
+    known = calendar[calendar[M5_WEEK].notna()]
+    return pd.to_datetime(known[DATE]).groupby(known[M5_WEEK].astype("int64").to_numpy()).min()
 
 
 def normalise_prices(sell_prices: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
@@ -54,20 +55,6 @@ def normalise_prices(sell_prices: pd.DataFrame, calendar: pd.DataFrame) -> pd.Da
             PRICE: sell_prices[M5_PRICE].astype("float64").to_numpy(),
         }
     )
-
-
-def normalise_wide_sales(wide: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
-    """Canonical long sales from ``sales_train_*.csv`` (one column per ``d_<n>``)."""
-    day_columns = [c for c in wide.columns if c.startswith("d_")]
-    days = day_index(calendar)
-    unknown = [c for c in day_columns if c not in days.index]
-    if unknown:
-        raise ValueError(f"{len(unknown)} day columns are not in the calendar: {unknown[:5]}")
-    ids = [c for c in (ITEM_ID, DEPT_ID, CAT_ID, STORE_ID) if c in wide.columns]
-    long = wide.melt(id_vars=ids, value_vars=day_columns, var_name=M5_DAY, value_name=UNITS)
-    long[DATE] = long.pop(M5_DAY).map(days)
-    long[UNITS] = long[UNITS].astype("float64")
-    return long[[DATE, STORE_ID, ITEM_ID, UNITS, *[c for c in (DEPT_ID, CAT_ID) if c in ids]]]
 
 
 def load_m5_sales_history(m5_dir: Path, shape: Literal["long", "short"]) -> pd.DataFrame:

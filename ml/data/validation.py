@@ -1,8 +1,10 @@
 """Great Expectations adapter: the only module that imports ``great_expectations``.
 
-Each table kind has an expectation suite; :func:`validate_frame` runs it on a pandas frame and
-returns a small :class:`ValidationSummary` that the rest of the code (ingestion, Dagster asset
-checks) can act on without knowing GX.
+The ``sales_history`` contract is an expectation suite; :func:`validate_frame` runs it on a
+pandas frame and returns a small :class:`ValidationSummary` that the Dagster asset checks act on
+without knowing GX. Landed files are checked row by row before they reach the lake
+(``ml.data.cells``): those rules must name each offending row with a precise reason code, which
+is a different job from a table-level contract, so they are not GX expectations.
 """
 
 from __future__ import annotations
@@ -15,18 +17,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ml.schema import (
-    CAT_ID,
-    DATE,
-    DEPT_ID,
     DS,
-    ITEM_ID,
-    PRICE,
     SALES_HISTORY_DTYPES,
     SELL_PRICE,
-    STORE_ID,
     UNIQUE_ID,
-    UNIT_COST,
-    UNITS,
     Y,
 )
 
@@ -150,46 +144,6 @@ def _positive_price(column: str) -> list:
     return [between(column=column, min_value=0, strict_min=True)]
 
 
-def _sales_suite(frame: pd.DataFrame) -> list:
-    gx = _gx()
-    rules = [
-        *_exist(DATE, STORE_ID, ITEM_ID, UNITS),
-        *_date_range(DATE),
-        gx.expectations.ExpectColumnValuesToNotBeNull(column=UNITS),
-        gx.expectations.ExpectColumnValuesToBeBetween(column=UNITS, min_value=0),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=[STORE_ID, ITEM_ID, DATE]),
-    ]
-    return rules + (_positive_price(PRICE) if PRICE in frame else [])
-
-
-def _prices_suite(frame: pd.DataFrame) -> list:
-    gx = _gx()
-    return [
-        *_exist(DATE, STORE_ID, ITEM_ID, PRICE),
-        *_date_range(DATE),
-        gx.expectations.ExpectColumnValuesToNotBeNull(column=PRICE),
-        *_positive_price(PRICE),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=[STORE_ID, ITEM_ID, DATE]),
-    ]
-
-
-def _calendar_suite(frame: pd.DataFrame) -> list:
-    gx = _gx()
-    return [*_date_range(DATE), gx.expectations.ExpectColumnValuesToBeUnique(column=DATE)]
-
-
-def _products_suite(frame: pd.DataFrame) -> list:
-    gx = _gx()
-    rules = [
-        *_exist(ITEM_ID, DEPT_ID, CAT_ID),
-        gx.expectations.ExpectColumnValuesToNotBeNull(column=ITEM_ID),
-        gx.expectations.ExpectColumnValuesToBeUnique(column=ITEM_ID),
-    ]
-    if UNIT_COST in frame:
-        rules.append(gx.expectations.ExpectColumnValuesToBeBetween(column=UNIT_COST, min_value=0))
-    return rules
-
-
 def _sales_history_suite(frame: pd.DataFrame) -> list:
     gx = _gx()
     types = [
@@ -214,10 +168,4 @@ def _type_names(dtype: str) -> list[str]:
     )
 
 
-SUITES = {
-    "sales": _sales_suite,
-    "prices": _prices_suite,
-    "calendar": _calendar_suite,
-    "products": _products_suite,
-    "sales_history": _sales_history_suite,
-}
+SUITES = {"sales_history": _sales_history_suite}

@@ -1,9 +1,13 @@
 import json
 import shutil
+from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from ml.data.cells import IngestLimits
+from ml.data.history import build_sales_history
 from ml.data.ingest import ingest_pending, new_files
 from ml.data.lake import Lake
 from ml.data.landing import LocalFolderSource
@@ -21,7 +25,7 @@ BAD_FILES = {
         "unparseable_numbers",
     ),
     "bad_dates.csv": (b"date,store_id,item_id,units\n01/13/2024x,A,B,1\n", "unparseable_dates"),
-    "negative.csv": (b"date,store_id,item_id,units\n2024-01-01,A,B,-3\n", "negative_units"),
+    "fractional.csv": (b"date,store_id,item_id,units\n2024-01-01,A,B,0.5\n", "fractional_units"),
     "dupes.csv": (
         b"date,store_id,item_id,units\n2024-01-01,A,B,1\n2024-01-01,A,B,2\n",
         "duplicate_keys",
@@ -34,6 +38,8 @@ BAD_FILES = {
     "actually_zip.csv": (b"PK\x03\x04\x14\x00\x00\x00binary", "not_csv"),
     "zero_price.csv": (b"date,store_id,item_id,price\n2024-01-01,A,B,0\n", "non_positive_price"),
     "ancient.csv": (b"date,store_id,item_id,units\n1970-01-01,A,B,1\n", "dates_out_of_range"),
+    "no_keys.csv": (b"date,store_id,item_id,units\n2024-01-01,,B,1\n", "missing_keys"),
+    "sales.xlsx": (b"PK\x03\x04 a spreadsheet", "unsupported_format"),
 }
 
 
@@ -44,18 +50,44 @@ def zone(tmp_path):
     return LocalFolderSource(landing, tmp_path / "quarantine"), Lake(tmp_path / "lake")
 
 
+def _sales_lines(n: int, start: str = "2024-01-01", item: str = "FOODS_1_001") -> list[bytes]:
+    days = pd.date_range(start, periods=n)
+    return [f"{d:%Y-%m-%d},CA_1,{item},{i % 5},2.5".encode() for i, d in enumerate(days)]
+
+
+def _file(lines: list[bytes], header=b"date,store_id,item_id,units,price") -> bytes:
+    return b"\n".join([header, *lines]) + b"\n"
+
+
 def test_good_files_land_once_and_again_adds_nothing(zone):
     source, lake = zone
     (source.folder / "sales.csv").write_bytes(GOOD_SALES)
     (source.folder / "calendar.csv").write_bytes(CALENDAR)
     first = ingest_pending(source, lake)
-    assert [f.kind for f in first.ingested] == ["calendar", "sales"]  # calendars land first
+    assert [(o.layout, o.status) for o in first.outcomes] == [
+        ("calendar", "ingested"),  # calendars land first
+        ("sales", "ingested"),
+    ]
+    assert first.outcomes[1].rows_in == first.outcomes[1].rows_landed == 2
     (source.folder / "sales_copy.csv").write_bytes(GOOD_SALES)  # same bytes, new name
     second = ingest_pending(source, lake)
     assert second.ingested == []
-    assert sorted(second.already_ingested) == ["calendar.csv", "sales.csv", "sales_copy.csv"]
+    assert sorted(o.key for o in second.with_status("already_ingested")) == [
+        "calendar.csv",
+        "sales.csv",
+        "sales_copy.csv",
+    ]
     assert len(lake.read_table("sales")) == 2
     assert new_files(source, lake) == {}
+
+
+def test_the_same_content_twice_in_one_batch_lands_once(zone):
+    source, lake = zone
+    (source.folder / "a.csv").write_bytes(GOOD_SALES)
+    (source.folder / "b.csv").write_bytes(GOOD_SALES)
+    report = ingest_pending(source, lake)
+    assert sorted(o.status for o in report.outcomes) == ["already_ingested", "ingested"]
+    assert len(lake.ledger()) == 1
 
 
 @pytest.mark.parametrize("name", sorted(BAD_FILES))
@@ -65,7 +97,7 @@ def test_each_bad_file_is_quarantined_with_a_reason_and_good_files_still_land(zo
     (source.folder / "sales.csv").write_bytes(GOOD_SALES)
     (source.folder / name).write_bytes(payload)
     report = ingest_pending(source, lake)
-    assert [f.key for f in report.ingested] == ["sales.csv"]
+    assert [o.key for o in report.ingested] == ["sales.csv"]
     assert [(q.key, q.code) for q in report.quarantined] == [(name, code)]
     moved = list(source.quarantine_folder.glob(f"*__{name}"))
     assert len(moved) == 1 and moved[0].read_bytes() == payload  # nothing lost
@@ -75,22 +107,111 @@ def test_each_bad_file_is_quarantined_with_a_reason_and_good_files_still_land(zo
     assert lake.quarantine_log()["code"].tolist() == [code]
 
 
-def test_m5_files_wait_for_their_calendar(zone, tmp_path):
+def test_a_file_with_a_few_bad_rows_lands_its_good_rows_and_quarantines_the_rest(zone):
+    source, lake = zone
+    lines = _sales_lines(10)
+    lines[3] = b"2024-01-04,CA_1,FOODS_1_001,2.5,2.5"
+    lines[7] = b"2024-01-08,,FOODS_1_001,1,2.5"
+    (source.folder / "pos.csv").write_bytes(_file(lines))
+    [outcome] = ingest_pending(source, lake).outcomes
+    assert outcome.status == "partially_ingested"
+    assert (outcome.rows_in, outcome.rows_landed, outcome.rows_rejected) == (10, 8, 2)
+    assert outcome.rejected_by_code == {"fractional_units": 1, "missing_keys": 1}
+    landed = lake.read_table("sales")
+    assert len(landed) == 8 and pd.Timestamp("2024-01-04") not in set(landed["date"])
+    rejected = pd.read_csv(outcome.moved_to, dtype=str, keep_default_na=False)
+    assert rejected[["line", "code", "column", "value"]].values.tolist() == [
+        ["5", "fractional_units", "units", "2.5"],
+        ["9", "missing_keys", "store_id", ""],
+    ]
+    assert rejected["item_id"].tolist() == ["FOODS_1_001", "FOODS_1_001"]  # the row itself
+    assert (source.folder / "pos.csv").exists()  # the file stays: its good rows landed
+    reason_file = outcome.moved_to.removesuffix(".rejected.csv") + ".reason.json"
+    reason = json.loads(Path(reason_file).read_text())
+    assert reason["outcome"] == "partially_ingested" and reason["rows_rejected"] == 2
+    ledger = lake.ledger().iloc[0]
+    assert (ledger["rows"], ledger["rows_in"], ledger["rows_rejected"]) == (8, 10, 2)
+    assert json.loads(ledger["rejected_by_code"]) == outcome.rejected_by_code
+
+
+def test_a_mostly_bad_file_is_quarantined_whole_with_its_bad_rows_listed(zone):
+    source, lake = zone
+    lines = _sales_lines(10)
+    for i in (1, 2, 5):
+        lines[i] = lines[i].replace(b",2.5", b",-1", 1)  # negative price
+    (source.folder / "pos.csv").write_bytes(_file(lines))
+    [outcome] = ingest_pending(source, lake).outcomes
+    assert outcome.status == "quarantined" and outcome.code == "non_positive_price"
+    assert (outcome.rows_in, outcome.rows_landed, outcome.rows_rejected) == (10, 0, 3)
+    assert "30%" in outcome.message and "20%" in outcome.message
+    assert lake.read_table("sales") is None
+    rows = next(source.quarantine_folder.glob("*pos.csv.rejected.csv"))
+    assert pd.read_csv(rows)["line"].tolist() == [3, 4, 7]
+
+
+def test_the_bad_row_share_limit_is_a_setting(zone):
+    source, lake = zone
+    lines = _sales_lines(10)
+    for i in (1, 2, 5):
+        lines[i] = lines[i].replace(b",2.5", b",-1", 1)
+    (source.folder / "pos.csv").write_bytes(_file(lines))
+    [outcome] = ingest_pending(
+        source, lake, replace(IngestLimits(), max_bad_row_share=0.5)
+    ).outcomes
+    assert outcome.status == "partially_ingested" and outcome.rows_landed == 7
+
+
+def test_returns_are_kept_as_net_units_and_floored_for_the_models(zone):
+    source, lake = zone
+    lines = _sales_lines(30)
+    lines[4] = b"2024-01-05,CA_1,FOODS_1_001,-2,2.5"
+    (source.folder / "store_export.csv").write_bytes(_file(lines))
+    [outcome] = ingest_pending(source, lake).outcomes
+    assert outcome.status == "ingested" and outcome.returns_rows == 1
+    sales = lake.read_table("sales")
+    assert sales.loc[sales["date"] == "2024-01-05", "units"].tolist() == [-2.0]
+    history = build_sales_history(sales)
+    assert history["y"].min() == 0.0
+
+
+def test_every_file_gets_exactly_one_outcome_whatever_its_name(zone):
+    source, lake = zone
+    names = [
+        ".hidden_sales.csv",
+        "with space.csv",
+        "100% sales.csv",
+        "ünï-cødé.csv",
+        "x" * 200 + ".csv",
+    ]
+    for i, name in enumerate(names):
+        (source.folder / name).write_bytes(_file(_sales_lines(3, item=f"ITEM_{i}")))
+    (source.folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (source.folder / "upload.csv.part").write_bytes(GOOD_SALES[:20])
+    (source.folder / "notes.docx").write_bytes(b"PK\x03\x04")
+    report = ingest_pending(source, lake)
+    status = {o.key: o.status for o in report.outcomes}
+    assert len(report.outcomes) == len(status) == len(names) + 3
+    assert all(status[n] == "ingested" for n in names)
+    assert status[".DS_Store"] == status["upload.csv.part"] == "skipped"
+    assert status["notes.docx"] == "quarantined"
+    assert lake.read_table("sales")["item_id"].nunique() == len(names)
+
+
+def test_m5_files_wait_for_their_calendar(zone):
     source, lake = zone
     (source.folder / "sales_train_validation.csv").write_bytes(
         b"id,item_id,dept_id,cat_id,store_id,state_id,d_1,d_2\n"
         b"X_1_1_CA_1_validation,X_1_1,X_1,X,CA_1,CA,0,4\n"
     )
     report = ingest_pending(source, lake)
-    assert report.deferred == ["sales_train_validation.csv"] and report.ingested == []
+    assert [o.status for o in report.outcomes] == ["deferred"] and report.ingested == []
     (source.folder / "calendar.csv").write_bytes(
         b"date,wm_yr_wk,weekday,d,event_name_1,snap_CA\n"
         b"2011-01-29,11101,Saturday,d_1,,0\n2011-01-30,11101,Sunday,d_2,,1\n"
     )
     report = ingest_pending(source, lake)
-    assert sorted(f.kind for f in report.ingested) == ["calendar", "m5_sales_wide"]
-    sales = lake.read_table("sales")
-    assert sales["units"].tolist() == [0.0, 4.0]
+    assert sorted(o.layout for o in report.ingested) == ["calendar", "m5_sales_wide"]
+    assert lake.read_table("sales")["units"].tolist() == [0.0, 4.0]
 
 
 def test_parquet_long_sales_are_accepted(zone):
@@ -107,8 +228,86 @@ def test_parquet_long_sales_are_accepted(zone):
     )
     frame.to_parquet(source.folder / "daily.parquet")
     report = ingest_pending(source, lake)
-    assert [f.kind for f in report.ingested] == ["sales"]
+    assert [o.layout for o in report.ingested] == ["sales"]
     assert lake.read_table("sales")["dept_id"].tolist() == ["X_1"]
+
+
+M5_CALENDAR = (
+    b"date,wm_yr_wk,weekday,wday,month,year,d,event_name_1,event_type_1,event_name_2,"
+    b"event_type_2,snap_CA,snap_TX,snap_WI\n"
+    b"2024-01-01,12401,Monday,3,1,2024,d_1,NewYear,National,,,1,0,1\n"
+    b"2024-01-02,12401,Tuesday,4,1,2024,d_2,,,,,0,1,1\n"
+    b"2024-01-08,12402,Monday,3,1,2024,d_8,,,,,0,0,0\n"
+)
+FLAT_EVENTS = b"date,event_name,event_type,snap\n2024-01-02,Sale,Promo,1\n2024-01-03,,,1\n"
+
+
+def _two_store_sales(days: int = 9) -> bytes:
+    rows = [
+        f"{d:%Y-%m-%d},{store},FOODS_1_001,1".encode()
+        for d in pd.date_range("2024-01-01", periods=days)
+        for store in ("CA_1", "TX_1")
+    ]
+    return _file(rows, header=b"date,store_id,item_id,units")
+
+
+def _history(lake: Lake) -> pd.DataFrame:
+    return build_sales_history(
+        *(lake.read_table(t) for t in ("sales", "prices", "calendar", "products"))
+    )
+
+
+@pytest.mark.parametrize("flat_first", [True, False])
+def test_flat_and_m5_calendars_merge_by_column_and_snap_survives(zone, flat_first):
+    source, lake = zone
+    order = [("events.csv", FLAT_EVENTS), ("calendar.csv", M5_CALENDAR)]
+    for name, payload in order if flat_first else order[::-1]:
+        (source.folder / name).write_bytes(payload)
+        ingest_pending(source, lake)
+    (source.folder / "sales.csv").write_bytes(_two_store_sales())
+    (source.folder / "prices.csv").write_bytes(
+        b"store_id,item_id,wm_yr_wk,sell_price\nCA_1,FOODS_1_001,12401,2.0\nTX_1,FOODS_1_001,12402,3.0\n"
+    )
+    report = ingest_pending(source, lake)
+    assert sorted((o.key, o.status) for o in report.ingested) == [
+        ("prices.csv", "ingested"),
+        ("sales.csv", "ingested"),
+    ]
+    history = _history(lake).set_index(["store_id", "ds"])
+    day = pd.Timestamp
+    assert history.loc[("CA_1", day("2024-01-01")), "snap"] == 1  # snap_CA
+    assert history.loc[("TX_1", day("2024-01-01")), "snap"] == 0  # snap_TX
+    assert history.loc[("TX_1", day("2024-01-03")), "snap"] == 1  # store-wide snap
+    assert history.loc[("CA_1", day("2024-01-01")), "event_name_1"] == "NewYear"
+    assert history.loc[("CA_1", day("2024-01-03")), "event_name_1"] is None
+    # Both files carry the events of 2024-01-02: the one that landed later wins.
+    expected = None if flat_first else "Sale"
+    assert history.loc[("CA_1", day("2024-01-02")), "event_name_1"] == expected
+    assert history.loc[("TX_1", day("2024-01-08")), "sell_price"] == 3.0
+
+
+def test_lower_cased_state_columns_still_match_their_stores(zone):
+    source, lake = zone
+    (source.folder / "calendar.csv").write_bytes(
+        b"date,snap_ca,SNAP_tx\n2024-01-01,1,0\n2024-01-02,0,1\n"
+    )
+    (source.folder / "sales.csv").write_bytes(_two_store_sales(2))
+    ingest_pending(source, lake)
+    history = _history(lake)
+    assert history.groupby("store_id")["snap"].sum().to_dict() == {"CA_1": 1, "TX_1": 1}
+
+
+def test_price_lists_by_week_start_date(zone):
+    source, lake = zone
+    (source.folder / "prices.csv").write_bytes(
+        b"week_start,store_id,item_id,price\n2024-01-01,CA_1,FOODS_1_001,2.0\n"
+        b"2024-01-08,CA_1,FOODS_1_001,2.5\n"
+    )
+    lines = [line.rsplit(b",", 1)[0] for line in _sales_lines(10)]
+    (source.folder / "sales.csv").write_bytes(_file(lines, header=b"date,store_id,item_id,units"))
+    ingest_pending(source, lake)
+    history = _history(lake)
+    assert history["sell_price"].tolist() == [2.0] * 7 + [2.5] * 3
 
 
 def test_quarantine_keeps_same_named_bad_files_apart(zone):
@@ -119,3 +318,30 @@ def test_quarantine_keeps_same_named_bad_files_apart(zone):
     ingest_pending(source, lake)
     assert len(list(source.quarantine_folder.glob("*__x.csv"))) == 2
     shutil.rmtree(source.quarantine_folder)
+
+
+def test_a_week_keyed_price_file_lands_after_a_calendar_without_weeks_merged_in(zone):
+    """A calendar-shaped file without wm_yr_wk once erased the M5 calendar's weeks."""
+    source, lake = zone
+    (source.folder / "calendar.csv").write_bytes(M5_CALENDAR)
+    ingest_pending(source, lake)
+    (source.folder / "holidays.csv").write_bytes(
+        b"date,event_name_1,event_type_1\n2024-01-01,NY,National\n2024-01-02,,\n2024-01-08,,\n"
+    )
+    ingest_pending(source, lake)
+    (source.folder / "prices.csv").write_bytes(
+        b"store_id,item_id,wm_yr_wk,sell_price\nCA_1,X,12401,2.0\nCA_1,X,12402,2.1\n"
+    )
+    [outcome] = ingest_pending(source, lake).ingested
+    assert outcome.status == "ingested" and outcome.rows_landed == 2
+
+
+def test_rejected_rows_csv_round_trips_odd_values(zone):
+    source, lake = zone
+    lines = _sales_lines(10)
+    lines[2] = b'2024-01-03,CA_1,"FOODS,\n""odd""",x,2.5'
+    (source.folder / "pos.csv").write_bytes(_file(lines))
+    [outcome] = ingest_pending(source, lake).outcomes
+    rejected = pd.read_csv(outcome.moved_to, dtype=str, keep_default_na=False)
+    assert rejected["item_id"].tolist() == ['FOODS,\n"odd"']
+    assert rejected["line"].tolist() == ["4"]
