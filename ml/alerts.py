@@ -1,7 +1,8 @@
 """Operational alerts: one structured event per occurrence, logged and optionally posted.
 
-Four kinds of event: a failing blocking check, a retraining trigger, a promotion and a
-rollback. Each is one JSON log line on the ``retailiq.alerts`` logger and, when a webhook URL is
+Six kinds of event: a failed run (with its failed steps), a failing blocking check, files
+quarantined or rows rejected by ingestion, a retraining trigger, a promotion and a rollback.
+Each is one JSON log line on the ``retailiq.alerts`` logger and, when a webhook URL is
 configured, one POST of the same JSON. With a secret the body is signed with HMAC-SHA256
 (header ``X-RetailIQ-Signature: sha256=<hex>``, the scheme GitHub and Stripe use), so the
 receiver can check it came from us. Connection errors, 429 and 5xx answers are retried with
@@ -24,11 +25,20 @@ import httpx
 
 logger = logging.getLogger("retailiq.alerts")
 
+RUN_FAILED = "run_failed"
 CHECK_FAILED = "check_failed"
+FILES_REJECTED = "files_rejected"
 RETRAIN_TRIGGERED = "retrain_triggered"
 MODEL_PROMOTED = "model_promoted"
 MODEL_ROLLED_BACK = "model_rolled_back"
-KINDS = (CHECK_FAILED, RETRAIN_TRIGGERED, MODEL_PROMOTED, MODEL_ROLLED_BACK)
+KINDS = (
+    RUN_FAILED,
+    CHECK_FAILED,
+    FILES_REJECTED,
+    RETRAIN_TRIGGERED,
+    MODEL_PROMOTED,
+    MODEL_ROLLED_BACK,
+)
 SIGNATURE_HEADER = "X-RetailIQ-Signature"
 EVENT_HEADER = "X-RetailIQ-Event"
 

@@ -59,11 +59,16 @@ def run_job(job_name: str) -> dg.ExecutionResult:
 
 def summarise(result: dg.ExecutionResult, settings: Settings) -> list[str]:
     lines = [f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}"]
+    built = set()
     for event in result.get_asset_materialization_events():
         mat = event.materialization
         md = {k: v.value for k, v in mat.metadata.items()}
         name = mat.asset_key.to_user_string()
-        if name == "sales_history":
+        built.add(name)
+        if name == "raw_sales" and md.get("outcomes_this_run"):
+            outcomes = ", ".join(f"{n} {s}" for s, n in sorted(md["outcomes_this_run"].items()))
+            lines.append(f"landed files: {outcomes}")
+        elif name == "sales_history":
             lines.append(
                 f"sales_history: {md['series']:,} series, {md['first_day']} .. {md['last_day']}"
                 f", {md['dagster/row_count']:,} rows ({md['filled_days']:,} filled days)"
@@ -89,6 +94,8 @@ def summarise(result: dg.ExecutionResult, settings: Settings) -> list[str]:
                 f"demand_forecasts: {md['series']:,} series, {md['first_day']} .. "
                 f"{md['last_day']} from champion version {md['model_version']}"
             )
+    if "raw_sales" in built and "sales_history" not in built and result.success:
+        lines.append("sales_history: not built yet (no sales have landed; see the run log)")
     outcomes = Counter()
     for check in result.get_asset_check_evaluations():
         state = (

@@ -27,9 +27,9 @@ from orchestration.sensors import (
     accuracy_retrain_sensor,
     champion_alias_sensor,
     drift_retrain_sensor,
-    failed_check_alert_sensor,
     landing_zone_sensor,
     new_data_sensor,
+    run_failure_alert_sensor,
 )
 from orchestration.settings import get_settings
 
@@ -78,7 +78,7 @@ def build_definitions(settings=None) -> dg.Definitions:
             new_data_sensor,
             accuracy_retrain_sensor,
             drift_retrain_sensor,
-            failed_check_alert_sensor,
+            run_failure_alert_sensor,
         ],
         resources=build_resources(settings or get_settings()),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -14,6 +15,7 @@ from upath import UPath
 
 from feature_store import OfflineStore, OnlineStore, open_online_store
 from ml.alerts import Alert, Delivery, WebhookConfig, emit
+from ml.data.cells import IngestLimits
 from ml.data.ingest import LandingSource
 from ml.data.lake import Lake
 from ml.data.landing import LocalFolderSource, S3PrefixSource
@@ -208,6 +210,25 @@ class LandingZoneResource(dg.ConfigurableResource):
     s3_prefix: str = "landing"
     s3_quarantine_prefix: str = "quarantine"
     s3: S3Resource | None = None
+    max_units: float = 1e7
+    max_price: float = 1e6
+    min_date: str = "2000-01-01"
+    max_future_days: int = 730
+    sales_max_future_days: int = 1
+    max_bad_row_share: float = 0.2
+    returns: str = "net"
+
+    def limits(self) -> IngestLimits:
+        """The bounds a landed row must satisfy (README: reason codes)."""
+        return IngestLimits(
+            self.max_units,
+            self.max_price,
+            date.fromisoformat(self.min_date),
+            self.max_future_days,
+            self.sales_max_future_days,
+            self.max_bad_row_share,
+            self.returns,
+        )
 
     def source(self) -> LandingSource:
         if self.s3_bucket:
@@ -259,6 +280,13 @@ def build_resources(settings: Settings) -> dict:
         s3_prefix=settings.landing_s3_prefix,
         s3_quarantine_prefix=settings.quarantine_s3_prefix,
         s3=s3,
+        max_units=settings.ingest_max_units,
+        max_price=settings.ingest_max_price,
+        min_date=settings.ingest_min_date.isoformat(),
+        max_future_days=settings.ingest_max_future_days,
+        sales_max_future_days=settings.ingest_sales_max_future_days,
+        max_bad_row_share=settings.ingest_max_bad_row_share,
+        returns=settings.ingest_returns,
     )
     return {
         "lake": LakeResource(root=str(settings.lake_path)),

@@ -11,7 +11,7 @@ import json
 
 import dagster as dg
 
-from ml.alerts import CHECK_FAILED, RETRAIN_TRIGGERED
+from ml.alerts import CHECK_FAILED, RETRAIN_TRIGGERED, RUN_FAILED
 from ml.data.ingest import new_files
 from ml.monitoring import (
     Trigger,
@@ -194,19 +194,41 @@ def _fire(
 
 
 @dg.run_failure_sensor(
-    name="failed_check_alert_sensor",
+    name="run_failure_alert_sensor",
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="One alert per failing blocking asset check of a failed run.",
+    description="One alert per failed run (its failed steps and errors) and one per failing "
+    "blocking asset check in it.",
 )
-def failed_check_alert_sensor(context: dg.RunFailureSensorContext, alerts: AlertsResource):
-    """Blocking checks that fail with ERROR severity stop their run; each raises an alert."""
-    for failed in failed_blocking_checks(context.instance, context.dagster_run.run_id):
+def run_failure_alert_sensor(context: dg.RunFailureSensorContext, alerts: AlertsResource):
+    """A red run is never silent: sales_history failing, a model step crashing, or a blocking
+    check with ERROR severity stopping the run each raise an alert."""
+    run = context.dagster_run
+    steps = failed_steps(context.get_step_failure_events())
+    alerts.emit(
+        RUN_FAILED,
+        f"run {run.run_id[:8]} of {run.job_name} failed"
+        + (f" in {', '.join(s['step'] for s in steps)}" if steps else ""),
+        {"run_id": run.run_id, "job": run.job_name, "failed_steps": steps},
+    )
+    for failed in failed_blocking_checks(context.instance, run.run_id):
         alerts.emit(
             CHECK_FAILED,
-            f"blocking check {failed['check']} failed on "
-            f"{failed['asset']} in run {context.dagster_run.run_id[:8]}",
-            {**failed, "run_id": context.dagster_run.run_id, "job": context.dagster_run.job_name},
+            f"blocking check {failed['check']} failed on {failed['asset']} in run {run.run_id[:8]}",
+            {**failed, "run_id": run.run_id, "job": run.job_name},
         )
+
+
+def failed_steps(events) -> list[dict]:
+    """Step key and the underlying error of each failed step (Dagster wraps the user's
+    exception in a step execution error; the cause is what a person needs to read)."""
+    steps = []
+    for event in events:
+        error = event.event_specific_data.error if event.event_specific_data else None
+        while error is not None and error.cause is not None:
+            error = error.cause
+        message = error.message.strip() if error else "unknown error"
+        steps.append({"step": event.step_key, "error": message[:1000]})
+    return steps
 
 
 def failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[dict]:

@@ -6,8 +6,10 @@ production profile overrides them with ``RETAILIQ_*`` environment variables (or 
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +30,27 @@ class Settings(BaseSettings):
     quarantine_s3_prefix: str = Field("quarantine", description="Key prefix for bad files.")
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto).")
     s3_region: str = Field("us-east-1", description="AWS region of the bucket.")
+
+    # -- ingestion bounds (issue 13): a row outside them is quarantined with its reason --
+    ingest_max_units: float = Field(
+        1e7, description="Most units one row (store, item, day) may hold."
+    )
+    ingest_max_price: float = Field(1e6, description="Highest accepted price or unit cost.")
+    ingest_min_date: date = Field(date(2000, 1, 1), description="Earliest accepted date.")
+    ingest_max_future_days: int = Field(
+        730, description="Price lists and calendars may look this many days ahead."
+    )
+    ingest_sales_max_future_days: int = Field(
+        1, description="Sales may be dated at most this many days after today."
+    )
+    ingest_max_bad_row_share: float = Field(
+        0.2, description="Above this share of bad rows a file is quarantined whole."
+    )
+    ingest_returns: Literal["net", "reject"] = Field(
+        "net",
+        description="Negative units: 'net' keeps them as the day's net returns (sales_history "
+        "floors them at 0); 'reject' quarantines such rows.",
+    )
 
     online_store_url: str | None = Field(
         None,

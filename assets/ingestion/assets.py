@@ -1,12 +1,15 @@
 """Ingestion: landed files -> lake tables -> the validated long ``sales_history``."""
 
+from collections import Counter
+
 import dagster as dg
 import pandas as pd
 
+from ml.alerts import FILES_REJECTED
 from ml.data.history import build_sales_history
-from ml.data.ingest import IngestionReport, ingest_pending
-from ml.schema import DS, IS_FILLED, UNIQUE_ID
-from orchestration.resources import LakeResource, LandingZoneResource
+from ml.data.ingest import DEFERRED, SKIPPED, IngestionReport, ingest_pending
+from ml.schema import DS, IS_FILLED, UNIQUE_ID, UNITS, Y
+from orchestration.resources import AlertsResource, LakeResource, LandingZoneResource
 
 LAKE_TABLES = {
     "raw_sales": ("sales", "POS unit sales per store, item and day, as landed."),
@@ -26,17 +29,15 @@ GROUP = "ingestion"
     can_subset=False,
 )
 def lake_tables(
-    context: dg.AssetExecutionContext, landing: LandingZoneResource, lake: LakeResource
+    context: dg.AssetExecutionContext,
+    landing: LandingZoneResource,
+    lake: LakeResource,
+    alerts: AlertsResource,
 ):
-    """Ingest every new landed file once; quarantine bad ones; one output per lake table."""
-    report = ingest_pending(landing.source(), lake.lake())
+    """Ingest every new landed file once; good rows land, bad rows and files are quarantined."""
+    report = ingest_pending(landing.source(), lake.lake(), landing.limits())
     _log_report(context, report, landing.describe())
-    if report.quarantined:
-        context.log.error(
-            "quarantined %d file(s): %s",
-            len(report.quarantined),
-            "; ".join(f"{q.key} ({q.code}): {q.message}" for q in report.quarantined),
-        )
+    _alert_rejections(report, alerts, landing.describe())
     ledger = lake.lake().ledger()
     for asset_name, (table, _) in LAKE_TABLES.items():
         yield dg.MaterializeResult(
@@ -45,25 +46,57 @@ def lake_tables(
 
 
 def _log_report(context, report: IngestionReport, where: str) -> None:
+    counts = Counter(o.status for o in report.outcomes)
     context.log.info(
-        "landing zone %s: %d new file(s) ingested, %d quarantined, %d already ingested, "
-        "%d deferred",
+        "landing zone %s: %s; %d row(s) rejected in files that landed",
         where,
-        len(report.ingested),
-        len(report.quarantined),
-        len(report.already_ingested),
-        len(report.deferred),
+        ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no files",
+        report.rejected_rows,
     )
+    for outcome in report.quarantined:
+        context.log.error(
+            "quarantined %s (%s): %s -> %s",
+            outcome.key,
+            outcome.code,
+            outcome.message,
+            outcome.moved_to,
+        )
+
+
+def _alert_rejections(report: IngestionReport, alerts: AlertsResource, where: str) -> None:
+    """One alert per run that held back a file or rows: nothing is ignored in silence."""
+    partial = [o for o in report.ingested if o.rows_rejected]
+    if not report.quarantined and not partial:
+        return
+    alerts.emit(
+        FILES_REJECTED,
+        f"{len(report.quarantined)} file(s) quarantined and {report.rejected_rows:,} row(s) "
+        f"rejected in {len(partial)} file(s) that landed, in {where}",
+        {
+            "quarantined": [_outcome_summary(o) for o in report.quarantined],
+            "partially_ingested": [_outcome_summary(o) for o in partial],
+        },
+    )
+
+
+def _outcome_summary(outcome) -> dict:
+    return {
+        "file": outcome.key,
+        "code": outcome.code,
+        "rows_in": outcome.rows_in,
+        "rows_rejected": outcome.rows_rejected,
+        "rejected_by_code": outcome.rejected_by_code,
+        "moved_to": outcome.moved_to,
+    }
 
 
 def _table_metadata(report: IngestionReport, ledger: pd.DataFrame, table: str) -> dict:
     files = ledger[ledger["table_name"] == table]
-    new = [f for f in report.ingested if f.table == table]
+    new = [o for o in report.ingested if o.table == table]
     return {
-        "new_files": dg.MetadataValue.md(
-            "\n".join(f"- `{f.key}` ({f.kind}, {f.rows:,} rows)" for f in new) or "none"
-        ),
-        "new_rows": sum(f.rows for f in new),
+        "new_files": dg.MetadataValue.md(_outcome_table(new)),
+        "new_rows": sum(o.rows_landed for o in new),
+        "rejected_rows": sum(o.rows_rejected for o in new),
         "files_total": len(files),
         "rows_total": int(files["rows"].sum()) if len(files) else 0,
         "quarantined_this_run": dg.MetadataValue.md(
@@ -73,30 +106,68 @@ def _table_metadata(report: IngestionReport, ledger: pd.DataFrame, table: str) -
             )
             or "none"
         ),
-        "deferred": dg.MetadataValue.json(report.deferred),
+        "outcomes_this_run": dg.MetadataValue.json(
+            dict(Counter(o.status for o in report.outcomes))
+        ),
+        "deferred": dg.MetadataValue.json([o.key for o in report.with_status(DEFERRED)]),
+        "skipped": dg.MetadataValue.json({o.key: o.message for o in report.with_status(SKIPPED)}),
     }
+
+
+def _outcome_table(outcomes: list) -> str:
+    if not outcomes:
+        return "none"
+    rows = [
+        "| file | layout | rows in | landed | rejected (by code) | rejected rows |",
+        "| --- | --- | ---: | ---: | --- | --- |",
+    ]
+    for o in outcomes:
+        codes = ", ".join(f"{c} {n}" for c, n in o.rejected_by_code.items()) or "-"
+        rows.append(
+            f"| `{o.key}` | {o.layout} | {o.rows_in:,} | {o.rows_landed:,} | "
+            f"{o.rows_rejected:,} ({codes}) | {f'`{o.moved_to}`' if o.moved_to else '-'} |"
+        )
+    return "\n".join(rows)
 
 
 @dg.asset(
     group_name=GROUP,
     deps=[dg.AssetKey(name) for name in LAKE_TABLES if name != "raw_sales_monthly"],
     kinds={"pandas", "parquet"},
+    output_required=False,
 )
-def sales_history(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Output:
+def sales_history(context: dg.AssetExecutionContext, lake: LakeResource):
     """Validated daily unit sales per series (long format), dense, with prices and events."""
     store = lake.lake()
     sales = store.read_table("sales")
     if sales is None:
-        raise dg.Failure(
-            "no sales have been ingested yet: drop a sales file into the landing zone",
-        )
+        _no_sales_yet(context, store)
+        return
     history = build_sales_history(
         sales,
         store.read_table("prices"),
         store.read_table("calendar"),
         store.read_table("products"),
     )
-    return dg.Output(history, metadata=history_metadata(history))
+    metadata = history_metadata(history)
+    metadata["net_return_days"] = int((sales[UNITS] < 0).sum())
+    yield dg.Output(history, metadata=metadata)
+
+
+def _no_sales_yet(context: dg.AssetExecutionContext, store) -> None:
+    """Nothing to build. When files were quarantined, say which: that is why (a failure);
+    otherwise the history simply waits for its first sales file (skipped, not failed)."""
+    quarantined = store.quarantine_log()
+    if not quarantined.empty:
+        latest = quarantined.tail(5)
+        names = "; ".join(f"{r.source} ({r.code})" for r in latest.itertuples())
+        raise dg.Failure(
+            f"no sales rows have landed: {len(quarantined)} file(s) were quarantined instead, "
+            f"latest {names}. Their reasons are beside them in the quarantine folder."
+        )
+    context.log.info(
+        "no sales have been ingested yet: sales_history is built once a sales file lands"
+    )
 
 
 def history_metadata(history: pd.DataFrame) -> dict:
@@ -106,5 +177,6 @@ def history_metadata(history: pd.DataFrame) -> dict:
         "first_day": str(history[DS].min().date()),
         "last_day": str(history[DS].max().date()),
         "filled_days": int(history[IS_FILLED].sum()),
+        "units_total": float(history[Y].sum()),
         "preview": dg.MetadataValue.md(history.head(10).to_markdown(index=False)),
     }

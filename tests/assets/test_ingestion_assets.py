@@ -65,9 +65,43 @@ def test_contract_checks_fail_on_a_bad_history_and_name_the_rows(small_synthetic
     assert results["unique_keys"].passed
 
 
-def test_no_sales_fails_with_a_clear_message(settings):
+def test_no_sales_yet_skips_the_history_instead_of_failing(settings):
     settings.landing_path.mkdir(parents=True)
+    (settings.landing_path / "calendar.csv").write_bytes(b"date,snap_CA\n2024-01-01,1\n")
+    result = _run_ingestion(settings)
+    assert result.success
+    built = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert "raw_calendar" in built and "sales_history" not in built
+
+
+def test_no_sales_because_the_sales_file_was_quarantined_names_that_file(settings):
+    settings.landing_path.mkdir(parents=True)
+    (settings.landing_path / "pos_export.csv").write_bytes(
+        b"date,store_id,item_id,units\n2024-01-01,CA_1,X,-1.5\n"
+    )
     result = _run_ingestion(settings)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "no sales have been ingested" in failure.event_specific_data.error.message
+    message = failure.event_specific_data.error.message
+    assert "pos_export.csv (fractional_units)" in message
+    assert "drop a sales file" not in message
+
+
+def test_ingestion_alerts_on_quarantined_files_and_rejected_rows(settings, caplog):
+    import json
+    import logging
+
+    settings.landing_path.mkdir(parents=True)
+    good = "\n".join(f"2024-01-{d:02d},CA_1,X,{d}" for d in range(1, 11))
+    (settings.landing_path / "pos.csv").write_text(
+        "date,store_id,item_id,units\n" + good + "\n2024-01-11,CA_1,X,0.5\n"
+    )
+    (settings.landing_path / "junk.csv").write_bytes(b"\x00\x01")
+    with caplog.at_level(logging.WARNING, logger="retailiq.alerts"):
+        result = _run_ingestion(settings)
+    assert result.success
+    [alert] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "retailiq.alerts"]
+    assert alert["event"] == "files_rejected"
+    assert [q["file"] for q in alert["details"]["quarantined"]] == ["junk.csv"]
+    [partial] = alert["details"]["partially_ingested"]
+    assert partial["file"] == "pos.csv" and partial["rejected_by_code"] == {"fractional_units": 1}

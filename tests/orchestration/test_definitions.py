@@ -51,7 +51,7 @@ def test_definitions_load_with_the_expected_graph(settings):
         "new_data_sensor",
         "accuracy_retrain_sensor",
         "drift_retrain_sensor",
-        "failed_check_alert_sensor",
+        "run_failure_alert_sensor",
     ):
         assert loaded.resolve_sensor_def(name) is not None
 

@@ -16,8 +16,8 @@ from orchestration.schedules import weekly_training_schedule
 from orchestration.sensors import (
     accuracy_retrain_sensor,
     drift_retrain_sensor,
-    failed_check_alert_sensor,
     new_data_sensor,
+    run_failure_alert_sensor,
 )
 
 
@@ -177,7 +177,7 @@ def downstream():
     return 2
 
 
-def test_a_failing_blocking_check_raises_one_alert(env, caplog):
+def test_a_failing_blocking_check_raises_a_run_alert_and_one_check_alert(env, caplog):
     instance = env[0]
     result = dg.materialize(
         [guarded, downstream, always_fails], instance=instance, raise_on_error=False
@@ -186,14 +186,42 @@ def test_a_failing_blocking_check_raises_one_alert(env, caplog):
     run = instance.get_run_by_id(result.run_id)
     failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
     context = dg.build_run_status_sensor_context(
-        sensor_name="failed_check_alert_sensor",
+        sensor_name="run_failure_alert_sensor",
         dagster_event=failure,
         dagster_instance=instance,
         dagster_run=run,
         resources={"alerts": env[1]["alerts"]},
     ).for_run_failure()
     with caplog.at_level(logging.WARNING, logger="retailiq.alerts"):
-        failed_check_alert_sensor(context)
-    [alert] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "retailiq.alerts"]
+        run_failure_alert_sensor(context)
+    run_alert, alert = [
+        json.loads(r.getMessage()) for r in caplog.records if r.name == "retailiq.alerts"
+    ]
+    assert run_alert["event"] == "run_failed" and run_alert["details"]["run_id"] == run.run_id
     assert alert["event"] == "check_failed"
     assert alert["details"]["check"] == "always_fails" and alert["details"]["asset"] == "guarded"
+
+
+@dg.asset
+def crashing_history():
+    raise ValueError("value_name (snap) cannot match an element in the DataFrame columns")
+
+
+def test_a_failed_step_raises_an_alert_naming_the_step_and_its_error(env, caplog):
+    instance = env[0]
+    result = dg.materialize([crashing_history], instance=instance, raise_on_error=False)
+    run = instance.get_run_by_id(result.run_id)
+    failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alert_sensor",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=run,
+        resources={"alerts": env[1]["alerts"]},
+    ).for_run_failure()
+    with caplog.at_level(logging.WARNING, logger="retailiq.alerts"):
+        run_failure_alert_sensor(context)
+    [alert] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "retailiq.alerts"]
+    assert alert["event"] == "run_failed"
+    [step] = alert["details"]["failed_steps"]
+    assert step["step"] == "crashing_history" and "cannot match" in step["error"]
