@@ -35,14 +35,15 @@ def lake_tables(
     alerts: AlertsResource,
 ):
     """Ingest every new landed file once; good rows land, bad rows and files are quarantined."""
-    report = ingest_pending(landing.source(), lake.lake(), landing.limits())
+    store = lake.lake()
+    report = ingest_pending(landing.source(), store, landing.limits())
     _log_report(context, report, landing.describe())
     _alert_rejections(report, alerts, landing.describe())
-    ledger = lake.lake().ledger()
+    ledger = store.ledger()
     for asset_name, (table, _) in LAKE_TABLES.items():
-        yield dg.MaterializeResult(
-            asset_key=asset_name, metadata=_table_metadata(report, ledger, table)
-        )
+        metadata = _table_metadata(report, ledger, table)
+        metadata["dagster/row_count"] = store.table_rows(table)
+        yield dg.MaterializeResult(asset_key=asset_name, metadata=metadata)
 
 
 def _log_report(context, report: IngestionReport, where: str) -> None:
@@ -98,7 +99,7 @@ def _table_metadata(report: IngestionReport, ledger: pd.DataFrame, table: str) -
         "new_rows": sum(o.rows_landed for o in new),
         "rejected_rows": sum(o.rows_rejected for o in new),
         "files_total": len(files),
-        "rows_total": int(files["rows"].sum()) if len(files) else 0,
+        "rows_landed_total": int(files["rows"].sum()) if len(files) else 0,
         "quarantined_this_run": dg.MetadataValue.md(
             "\n".join(
                 f"- `{q.key}`: **{q.code}** {q.message} -> `{q.moved_to}`"

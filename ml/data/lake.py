@@ -347,6 +347,10 @@ class Lake:
         """The live part files of a table, in commit order."""
         return [self.root / part.path for part in self._live(table)]
 
+    def table_rows(self, table: str) -> int:
+        """Rows of a table as readers see it (keys are unique across live parts)."""
+        return sum(part.rows for part in self._live(table))
+
     def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame | None:
         """All committed rows of a table (columns a part lacks read as missing values)."""
         for attempt in range(3):

@@ -51,6 +51,12 @@ def test_second_run_adds_nothing(settings, small_synthetic):
         if m.materialization.asset_key.to_user_string() == "raw_sales"
     ]
     assert new_rows == [0]
+    [raw_sales] = [
+        m.materialization
+        for m in second.get_asset_materialization_events()
+        if m.materialization.asset_key.to_user_string() == "raw_sales"
+    ]
+    assert raw_sales.metadata["dagster/row_count"].value == len(small_synthetic.sales)
 
 
 def test_contract_checks_fail_on_a_bad_history_and_name_the_rows(small_synthetic):

@@ -98,6 +98,8 @@ def test_newer_file_wins_on_overlapping_days(tmp_path):
     )
     table = lake.read_table("sales").sort_values("date")
     assert table["units"].tolist() == [1.0, 7.0, 8.0]
+    assert lake.table_rows("sales") == 3  # the table as read, not the 4 rows committed
+    assert lake.table_rows("prices") == 0
 
 
 def test_a_file_updates_only_the_columns_it_carries(tmp_path):
