@@ -177,6 +177,21 @@ def downstream():
     return 2
 
 
+def _alert_on_failure(env, result, caplog) -> None:
+    """Evaluate the run failure sensor on a failed run, capturing the alert log lines."""
+    instance = env[0]
+    failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alert_sensor",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(result.run_id),
+        resources={"alerts": env[1]["alerts"]},
+    ).for_run_failure()
+    with caplog.at_level(logging.WARNING, logger="retailiq.alerts"):
+        run_failure_alert_sensor(context)
+
+
 def test_a_failing_blocking_check_raises_a_run_alert_and_one_check_alert(env, caplog):
     instance = env[0]
     result = dg.materialize(
@@ -184,16 +199,7 @@ def test_a_failing_blocking_check_raises_a_run_alert_and_one_check_alert(env, ca
     )
     assert not result.success
     run = instance.get_run_by_id(result.run_id)
-    failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
-    context = dg.build_run_status_sensor_context(
-        sensor_name="run_failure_alert_sensor",
-        dagster_event=failure,
-        dagster_instance=instance,
-        dagster_run=run,
-        resources={"alerts": env[1]["alerts"]},
-    ).for_run_failure()
-    with caplog.at_level(logging.WARNING, logger="retailiq.alerts"):
-        run_failure_alert_sensor(context)
+    _alert_on_failure(env, result, caplog)
     run_alert, alert = [
         json.loads(r.getMessage()) for r in caplog.records if r.name == "retailiq.alerts"
     ]
@@ -210,17 +216,7 @@ def crashing_history():
 def test_a_failed_step_raises_an_alert_naming_the_step_and_its_error(env, caplog):
     instance = env[0]
     result = dg.materialize([crashing_history], instance=instance, raise_on_error=False)
-    run = instance.get_run_by_id(result.run_id)
-    failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
-    context = dg.build_run_status_sensor_context(
-        sensor_name="run_failure_alert_sensor",
-        dagster_event=failure,
-        dagster_instance=instance,
-        dagster_run=run,
-        resources={"alerts": env[1]["alerts"]},
-    ).for_run_failure()
-    with caplog.at_level(logging.WARNING, logger="retailiq.alerts"):
-        run_failure_alert_sensor(context)
+    _alert_on_failure(env, result, caplog)
     [alert] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "retailiq.alerts"]
     assert alert["event"] == "run_failed"
     [step] = alert["details"]["failed_steps"]
