@@ -6,7 +6,7 @@ backtest of ``bench/bench_models.py`` (3 windows, h = 28) and is refitted to for
 held-out days with the known future calendar and prices. Then, with no look at the held-out
 days:
 
-1. every weighting scheme of :mod:`ml.ensemble` is scored honestly inside the backtest
+1. every weighting scheme of :mod:`ml.ensemble.weights` is scored honestly inside the backtest
    (weights learned on the earlier windows, scored on the last one) and the best is chosen;
 2. the chosen scheme learns its weights on all backtest windows, and the ensemble's
    conformal intervals are calibrated on its own backtest residuals;
@@ -41,10 +41,10 @@ from bench_models import (  # noqa: E402
     spread_ids,
 )
 
-from ml.backtest import train_test_split  # noqa: E402
 from ml.data.m5 import load_m5_sales_history  # noqa: E402
-from ml.ensemble import ENSEMBLE, build_ensemble, compare_schemes  # noqa: E402
-from ml.ensemble_evaluation import leaderboard  # noqa: E402
+from ml.ensemble.evaluation import leaderboard  # noqa: E402
+from ml.ensemble.weights import ENSEMBLE, build_ensemble, compare_schemes  # noqa: E402
+from ml.evaluation.backtest import train_test_split  # noqa: E402
 from ml.schema import DS, UNIQUE_ID  # noqa: E402
 
 logger = logging.getLogger("bench.bench_ensemble")

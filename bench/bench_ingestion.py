@@ -17,7 +17,6 @@ expected and actual outcome and row counts. Prints a Markdown section and writes
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -31,14 +30,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from ml.data.history import build_sales_history
-from ml.data.ingest import ingest_pending
-from ml.data.lake import Lake
-from ml.data.landing import LocalFolderSource
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
+from testkit import corpus as runner  # noqa: E402
+
+from ml.data.history import build_sales_history  # noqa: E402
+from ml.data.ingest import ingest_pending  # noqa: E402
+from ml.data.lake import Lake  # noqa: E402
+from ml.data.landing import LocalFolderSource  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "ingestion.md"
-RUNNER = ROOT / "tests" / "ml" / "data" / "corpus" / "runner.py"
 TABLES = ("sales", "prices", "calendar", "products")
 # Run in a subprocess on a revision's own code: its one_repeat after a warm-up one, as ours.
 BASELINE_SNIPPET = """
@@ -144,16 +146,7 @@ def as_csv(m5_dir: Path, folder: Path) -> Path:
     return folder
 
 
-def load_runner():
-    spec = importlib.util.spec_from_file_location("ingestion_corpus_runner", RUNNER)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def corpus_section() -> list[str]:
-    runner = load_runner()
     results = [runner.run_case(case) for case in runner.load_cases()]
     lines = [
         "| defect | file | expected | outcome | code(s) | rows landed / rejected | as expected |",

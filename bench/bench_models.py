@@ -35,9 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml.backtest import cross_validation, train_test_split
 from ml.data.m5 import load_m5_sales_history
-from ml.metrics import METRIC, evaluate_forecasts
+from ml.evaluation.backtest import cross_validation, train_test_split
+from ml.evaluation.metrics import METRIC, evaluate_forecasts
 from ml.models.arima import ARIMA
 from ml.models.base import Forecaster
 from ml.models.frames import prepare_history
@@ -360,7 +360,7 @@ def _spin(n: int) -> int:
 
 def ceiling_speedup(repeats: int) -> pd.DataFrame:
     """1 vs 2 workers of :class:`LocalBackend` on pure CPU work, the machine's own limit."""
-    from ml.parallel import LocalBackend
+    from ml.models.parallel import LocalBackend
 
     items, runs = [2_000_000] * 16, []
     for order in worker_orders(repeats):

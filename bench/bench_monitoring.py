@@ -6,7 +6,7 @@ Trains the full graph (every family, ensemble, gate) once on a subset of the lon
 a date, then replays the following days one POS file per day through the landing zone, twice,
 from copies of that trained state: as they happened, and with an injected shift (one
 department's prices +30 % and its demand halved from the first replayed day). The sensors run
-in-process (``orchestration.replay.SensorLoop``), so each day goes landing file -> ingestion ->
+in-process (``testkit.sensor_loop.SensorLoop``), so each day goes landing file -> ingestion ->
 features -> re-anchored forecasts -> accuracy -> drift -> retraining triggers with no manual
 step. In the unshifted replay the training runs a trigger asks for are recorded, not executed
 (only the false alarms are counted); in the shifted replay they run, and must register a new
@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,14 +27,17 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from ml.drift import historical_kl
-from ml.monitoring import TRIGGER_TAG, read_accuracy
-from ml.registry import CHALLENGER, CHAMPION, alias_version
-from ml.replay import ReplayData, inject_shift, load_m5_pos, write_day, write_initial
-from orchestration.definitions import build_definitions
-from orchestration.replay import SensorLoop
-from orchestration.resources import BacktestResource, build_resources
-from orchestration.settings import Settings
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
+from testkit.m5_replay import ReplayData, inject_shift, load_m5_pos, write_day, write_initial  # noqa: E402
+from testkit.sensor_loop import SensorLoop  # noqa: E402
+
+from ml.monitoring.drift import historical_kl  # noqa: E402
+from ml.monitoring.triggers import TRIGGER_TAG, read_accuracy  # noqa: E402
+from ml.registry.versions import CHALLENGER, CHAMPION, alias_version  # noqa: E402
+from orchestration.definitions import build_definitions  # noqa: E402
+from orchestration.resources import BacktestResource, build_resources  # noqa: E402
+from orchestration.settings import Settings  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "monitoring.md"
 STORES = ["CA_1", "TX_2"]
@@ -254,9 +258,9 @@ def report(args, data, trained, thresholds, plain, shift, load_before) -> str:
         "POS file per day through the landing zone and the sensors, from copies of that state. "
         f"Shift: {args.dept} prices x 1.3 and units thinned to half from the first replayed day.",
         "",
-        "Calibration on the training history (`ml.drift.historical_kl`: each of the 8 weeks "
-        "before the training end against the 28 days before it; significant KL = the largest KL "
-        "among columns whose Evidently drift test is significant):",
+        "Calibration on the training history (`ml.monitoring.drift.historical_kl`: each of the "
+        "8 weeks before the training end against the 28 days before it; significant KL = the "
+        "largest KL among columns whose Evidently drift test is significant):",
         "",
         "| week ending | KL, significant columns (column) | KL max, any column | drifted share |",
         "| --- | ---: | ---: | ---: |",

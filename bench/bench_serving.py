@@ -52,17 +52,17 @@ log = logging.getLogger("bench_serving")
 # -- the registered version -------------------------------------------------------------------
 def register_version(m5_dir: Path, uri: str) -> dict:
     """Train on M5 short, log the pyfunc, register it and make it champion."""
-    from ml.backtest import cross_validation
     from ml.data.m5 import load_m5_sales_history
-    from ml.ensemble import ENSEMBLE, Ensemble, EnsembleWeights, combine
-    from ml.ensemble_intervals import ResidualCalibration
+    from ml.ensemble.intervals import ResidualCalibration
+    from ml.ensemble.weights import ENSEMBLE, Ensemble, EnsembleWeights, combine
+    from ml.evaluation.backtest import cross_validation
     from ml.models.moving_average import MovingAverage
     from ml.models.seasonal_naive import SeasonalNaive
     from ml.models.xgboost import XGBoostForecaster
-    from ml.pyfunc import log_demand_forecaster
-    from ml.registry import MODEL_NAME, promote, register_version
+    from ml.registry.pyfunc import log_demand_forecaster
+    from ml.registry.tracking import TrackingConfig, tracked_run
+    from ml.registry.versions import MODEL_NAME, promote, register_version
     from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
-    from ml.tracking import TrackingConfig, tracked_run
 
     started = time.perf_counter()
     history = load_m5_sales_history(m5_dir, "short")

@@ -14,16 +14,16 @@ from mlflow.tracking import MlflowClient
 from upath import UPath
 
 from feature_store import OfflineStore, OnlineStore, open_online_store
-from ml.alerts import Alert, Delivery, WebhookConfig, emit
 from ml.data.cells import IngestLimits
 from ml.data.ingest import LandingSource
 from ml.data.lake import Lake
 from ml.data.landing import LocalFolderSource, S3PrefixSource
-from ml.drift import DriftSpec
+from ml.evaluation.training import BacktestSpec
+from ml.monitoring.alerts import Alert, Delivery, WebhookConfig, emit
+from ml.monitoring.drift import DriftSpec
 from ml.pricing.inventory import InventoryPolicy
 from ml.pricing.store import PricingStore
-from ml.tracking import TrackingConfig
-from ml.training import BacktestSpec
+from ml.registry.tracking import TrackingConfig
 from orchestration.settings import Settings
 
 

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from ml.alerts import RETRAIN_TRIGGERED
-from ml.monitoring import Trigger
+from ml.monitoring.alerts import RETRAIN_TRIGGERED
+from ml.monitoring.triggers import Trigger
 from orchestration.jobs import forecast_job, training_job
 from orchestration.resources import AlertsResource
 

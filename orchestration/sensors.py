@@ -11,9 +11,9 @@ import json
 
 import dagster as dg
 
-from ml.alerts import CHECK_FAILED, RETRAIN_TRIGGERED, RUN_FAILED
 from ml.data.ingest import new_files
-from ml.monitoring import (
+from ml.monitoring.alerts import CHECK_FAILED, RETRAIN_TRIGGERED, RUN_FAILED
+from ml.monitoring.triggers import (
     Trigger,
     accuracy_trigger,
     drift_trigger,
@@ -21,7 +21,7 @@ from ml.monitoring import (
     latest_trigger_day,
     read_accuracy,
 )
-from ml.registry import CHAMPION, alias_version
+from ml.registry.versions import CHAMPION, alias_version
 from orchestration.jobs import forecast_job, ingestion_job, refresh_job, training_job
 from orchestration.resources import (
     AlertsResource,

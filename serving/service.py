@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from ml.pyfunc import ALL_SERIES, price_sensitive
-from ml.registry import metrics_from_tags
+from ml.registry.pyfunc import ALL_SERIES, price_sensitive
+from ml.registry.versions import metrics_from_tags
 from ml.schema import DS, SELL_PRICE, UNIQUE_ID
 from serving.errors import ServingError
 from serving.metrics import ServingMetrics
@@ -99,7 +99,7 @@ class Registry:
 
 def _base_prices(forecaster) -> pd.Series | None:
     """The price each series' baseline forecast assumes (its last known price)."""
-    from ml.models._exogenous import last_known_price
+    from ml.models.covariates import last_known_price
 
     movers = [m for m in forecaster.members if price_sensitive(m)]
     if not movers or SELL_PRICE not in movers[0].history_:

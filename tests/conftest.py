@@ -8,11 +8,13 @@ failure, never a skip, so the real-data checks cannot silently disappear.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))  # testkit: harnesses for tests and bench
 DEFAULT_M5_DIR = REPO_ROOT.parent / "shared" / "data" / "m5"
 
 
@@ -92,9 +94,9 @@ def _small_ensemble_parts(history, h: int, n_windows: int = 2, n_estimators: int
     """
     import pandas as pd
 
-    from ml.backtest import cross_validation
-    from ml.ensemble import ENSEMBLE, EnsembleWeights, combine
-    from ml.ensemble_intervals import ResidualCalibration
+    from ml.ensemble.intervals import ResidualCalibration
+    from ml.ensemble.weights import ENSEMBLE, EnsembleWeights, combine
+    from ml.evaluation.backtest import cross_validation
     from ml.models.moving_average import MovingAverage
     from ml.models.seasonal_naive import SeasonalNaive
     from ml.models.xgboost import XGBoostForecaster

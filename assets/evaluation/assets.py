@@ -3,15 +3,15 @@
 import dagster as dg
 import pandas as pd
 
-from ml.champion import champion_window_metrics
-from ml.ensemble_evaluation import (
+from ml.ensemble.champion import champion_window_metrics
+from ml.ensemble.evaluation import (
     EnsembleEvaluation,
     evaluate_ensemble,
     leaderboard_figure,
     merge_backtests,
 )
+from ml.registry.tracking import log_frame, run_url, tracked_run
 from ml.schema import CUTOFF
-from ml.tracking import log_frame, run_url, tracked_run
 from orchestration.resources import BacktestResource, MLflowResource, RegistryResource
 
 GROUP = "evaluation"

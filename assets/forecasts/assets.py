@@ -3,8 +3,8 @@
 import dagster as dg
 import pandas as pd
 
-from ml.forecast_table import append_forecasts, forecast_rows
-from ml.registry import CHAMPION, alias_version, load_version
+from ml.monitoring.forecast_table import append_forecasts, forecast_rows
+from ml.registry.versions import CHAMPION, alias_version, load_version
 from ml.schema import DS, UNIQUE_ID
 from orchestration.resources import BacktestResource, ForecastTableResource, RegistryResource
 

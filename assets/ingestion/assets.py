@@ -5,9 +5,9 @@ from collections import Counter
 import dagster as dg
 import pandas as pd
 
-from ml.alerts import FILES_REJECTED
 from ml.data.history import build_sales_history
 from ml.data.ingest import DEFERRED, SKIPPED, IngestionReport, ingest_pending
+from ml.monitoring.alerts import FILES_REJECTED
 from ml.schema import DS, IS_FILLED, UNIQUE_ID, UNITS, Y
 from orchestration.resources import AlertsResource, LakeResource, LandingZoneResource
 

@@ -5,8 +5,8 @@ import time
 import dagster as dg
 import pandas as pd
 
-from ml.tracking import run_url, tracked_run
-from ml.training import log_training, train_family
+from ml.evaluation.training import log_training, train_family
+from ml.registry.tracking import run_url, tracked_run
 from orchestration.resources import BacktestResource, MLflowResource, ParallelResource
 
 GROUP = "models"

@@ -5,12 +5,12 @@ import mlflow as mlflow_lib
 import pandas as pd
 from pydantic import Field
 
-from ml.drift import DriftSummary, drift_windows, feature_drift
-from ml.forecast_table import read_forecasts
-from ml.monitoring import read_accuracy, score_accuracy, served_forecasts, write_accuracy
-from ml.registry import CHALLENGER, CHAMPION, alias_version
+from ml.monitoring.drift import DriftSummary, drift_windows, feature_drift
+from ml.monitoring.forecast_table import read_forecasts
+from ml.monitoring.triggers import read_accuracy, score_accuracy, served_forecasts, write_accuracy
+from ml.registry.tracking import log_frame, run_url, tracked_run
+from ml.registry.versions import CHALLENGER, CHAMPION, alias_version
 from ml.schema import DS, Y
-from ml.tracking import log_frame, run_url, tracked_run
 from orchestration.resources import (
     FeatureStoreResource,
     ForecastTableResource,

@@ -12,7 +12,7 @@ from ml.pricing.inventory import reorder_points as compute_reorder_points
 from ml.pricing.optimizer import STRATEGIES, PriceBounds, recommend
 from ml.pricing.response import compare, item_price_response, model_price_response
 from ml.pricing.store import REC_COLUMNS
-from ml.registry import CHAMPION, alias_version, load_version
+from ml.registry.versions import CHAMPION, alias_version, load_version
 from orchestration.resources import LakeResource, PricingResource, RegistryResource
 
 GROUP = "pricing"

@@ -5,10 +5,12 @@ import mlflow as mlflow_lib
 import pandas as pd
 
 from feature_store import FEATURE_SET_VERSION
-from ml.alerts import MODEL_PROMOTED
-from ml.ensemble_evaluation import BASELINE, EnsembleEvaluation, model_metrics
-from ml.pyfunc import log_demand_forecaster
-from ml.registry import (
+from ml.ensemble.evaluation import BASELINE, EnsembleEvaluation, model_metrics
+from ml.evaluation.training import load_logged_models
+from ml.monitoring.alerts import MODEL_PROMOTED
+from ml.registry.pyfunc import log_demand_forecaster
+from ml.registry.tracking import tracked_run
+from ml.registry.versions import (
     CHAMPION,
     Decision,
     alias_version,
@@ -18,8 +20,6 @@ from ml.registry import (
     register_version,
     version_tags,
 )
-from ml.tracking import tracked_run
-from ml.training import load_logged_models
 from orchestration.resources import AlertsResource, MLflowResource, RegistryResource
 
 GROUP = "registry"

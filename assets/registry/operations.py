@@ -3,8 +3,8 @@
 import dagster as dg
 from pydantic import Field
 
-from ml.alerts import MODEL_PROMOTED, MODEL_ROLLED_BACK
-from ml.registry import promote_version, rollback
+from ml.monitoring.alerts import MODEL_PROMOTED, MODEL_ROLLED_BACK
+from ml.registry.versions import promote_version, rollback
 from orchestration.resources import AlertsResource, RegistryResource
 
 

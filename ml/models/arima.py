@@ -13,7 +13,7 @@ of series. The cost is bounded three ways, all hyper-parameters:
 
 ``bench/bench_models.py`` measures what each choice costs and what accuracy it trades.
 Intervals are the model's own (normal, from the innovation variance), clipped at 0 for unit
-sales. Per-series work runs in parallel through :mod:`ml.parallel`.
+sales. Per-series work runs in parallel through :mod:`ml.models.parallel`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from ml.models.frames import series_tails
+from ml.models.parallel import DEFAULT_CHUNKS_PER_WORKER
 from ml.models.per_series import PerSeriesForecaster
-from ml.parallel import DEFAULT_CHUNKS_PER_WORKER
 from ml.schema import Y
 
 

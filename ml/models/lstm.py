@@ -21,10 +21,10 @@ and category embeddings and the log of the series' scale let one network serve e
   off), all restored afterwards; window sampling uses a seeded NumPy generator.
 * **Intervals**: the network is trained on targets that end ``calibration_horizon`` days before
   the end of the history, forecasts those days, and its scaled errors calibrate split-conformal
-  intervals (``ml.models._conformal``). The same weights then forecast from the last day.
+  intervals (``ml.models.conformal``). The same weights then forecast from the last day.
 
 Future covariates come from ``X_df``; without it the last known price is held flat and
-snap/events are assumed absent (``ml.models._exogenous.future_exogenous``).
+snap/events are assumed absent (``ml.models.covariates.future_exogenous``).
 """
 
 from __future__ import annotations
@@ -39,13 +39,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.models._conformal import (
+from ml.models.base import Forecaster
+from ml.models.conformal import (
     SCALE_DAYS,
     ConformalCalibrator,
     interval_columns,
     series_scale,
 )
-from ml.models._exogenous import (
+from ml.models.covariates import (
     calendar_features,
     covariate_features,
     event_vocabulary,
@@ -54,7 +55,6 @@ from ml.models._exogenous import (
     static_codes,
     static_vocabulary,
 )
-from ml.models.base import Forecaster
 from ml.schema import DS, SELL_PRICE, UNIQUE_ID, Y
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ml.intervals import conformal_width, fill_nan_widths, symmetric_bounds
 from ml.models.base import Forecaster
 from ml.models.frames import (
     forecast_frame,
@@ -24,6 +23,7 @@ from ml.models.frames import (
     last_dates,
     prepare_history,
 )
+from ml.models.intervals import conformal_width, fill_nan_widths, symmetric_bounds
 
 
 def rolling_mean(matrix: np.ndarray, window: int) -> np.ndarray:

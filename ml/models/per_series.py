@@ -1,6 +1,6 @@
 """Base class for families that fit one model per series (ARIMA, Prophet).
 
-Fitting and forecasting are fanned out through :mod:`ml.parallel` (local processes, or Dask
+Fitting and forecasting are fanned out through :mod:`ml.models.parallel` (local processes, or Dask
 when ``scheduler_address`` is set). A series whose fit or forecast raises does not stop the
 family: it is served by the moving average (the design documents' fallback), its id and the
 reason are kept in ``failed_``, and ``n_failed_`` counts them.
@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml.intervals import clip_forecast
 from ml.models.base import Forecaster
 from ml.models.frames import (
     forecast_frame,
@@ -28,8 +27,9 @@ from ml.models.frames import (
     last_dates,
     prepare_history,
 )
+from ml.models.intervals import clip_forecast
 from ml.models.moving_average import MovingAverage
-from ml.parallel import DEFAULT_CHUNKS_PER_WORKER, make_backend, map_series
+from ml.models.parallel import DEFAULT_CHUNKS_PER_WORKER, make_backend, map_series
 from ml.schema import DS, UNIQUE_ID
 
 logger = logging.getLogger(__name__)

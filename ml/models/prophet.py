@@ -23,10 +23,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ml.intervals import conformal_width
 from ml.models.frames import series_tails
+from ml.models.intervals import conformal_width
+from ml.models.parallel import DEFAULT_CHUNKS_PER_WORKER
 from ml.models.per_series import PerSeriesForecaster
-from ml.parallel import DEFAULT_CHUNKS_PER_WORKER
 from ml.schema import DS, EVENT_NAME_1, EVENT_NAME_2, Y
 
 HOLIDAY = "holiday"

@@ -13,7 +13,6 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ml.intervals import conformal_width, fill_nan_widths, symmetric_bounds
 from ml.models.base import Forecaster
 from ml.models.frames import (
     forecast_frame,
@@ -22,6 +21,7 @@ from ml.models.frames import (
     last_dates,
     prepare_history,
 )
+from ml.models.intervals import conformal_width, fill_nan_widths, symmetric_bounds
 
 
 def fill_rows(matrix: np.ndarray) -> np.ndarray:

@@ -5,13 +5,13 @@ lags and rolling statistics of the target, calendar features, price features (pr
 the series' mean price, on-sale flag), SNAP, events and the static hierarchy codes. It forecasts
 recursively (mlforecast feeds each day's forecast back as the next day's lag).
 
-Prediction intervals are split-conformal by horizon step (see ``ml.models._conformal``): the
+Prediction intervals are split-conformal by horizon step (see ``ml.models.conformal``): the
 model is first fitted without the last ``calibration_horizon`` days, its errors on those days
 become scaled calibration scores, then it is refitted on everything.
 
 Future covariates come from ``X_df`` (``unique_id, ds, sell_price, snap, event_*``); without it
 the last known price is held flat and snap/events are assumed absent
-(``ml.models._exogenous.future_exogenous``).
+(``ml.models.covariates.future_exogenous``).
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ml.models._conformal import (
+from ml.models.base import Forecaster
+from ml.models.conformal import (
     SCALE_DAYS,
     ConformalCalibrator,
     interval_columns,
     series_scale_from_moves,
 )
-from ml.models._exogenous import (
+from ml.models.covariates import (
     COVARIATE_COLUMNS,
     covariate_features,
     event_vocabulary,
@@ -38,7 +39,6 @@ from ml.models._exogenous import (
     static_codes,
     static_vocabulary,
 )
-from ml.models.base import Forecaster
 from ml.schema import DS, SELL_PRICE, UNIQUE_ID, Y
 
 logger = logging.getLogger(__name__)

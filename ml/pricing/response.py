@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml.models._exogenous import future_exogenous
+from ml.models.covariates import future_exogenous
 from ml.schema import ITEM_ID, SELL_PRICE, UNIQUE_ID, split_series_id
 
 
@@ -28,7 +28,8 @@ def model_price_response(forecaster, h: int = 28, step: float = 0.05) -> pd.Data
     """Per series: demand over ``h`` days at prices +-``step`` and the arc elasticity.
 
     ``forecaster`` is a fitted forecaster that keeps ``history_`` and accepts future prices in
-    ``X_df`` (the XGBoost family, or any member for which ``ml.pyfunc.price_sensitive`` holds).
+    ``X_df`` (the XGBoost family, or any member for which ``ml.registry.pyfunc.price_sensitive``
+    holds).
     """
     if not 0.0 < step < 1.0:
         raise ValueError(f"step must lie in (0, 1), got {step}")

@@ -3,8 +3,8 @@ import pytest
 
 from assets.ingestion.assets import lake_tables, sales_history
 from assets.models.assets import baseline_model, xgboost_model
+from ml.evaluation.training import load_logged_models
 from ml.synthetic import write_landing_files
-from ml.training import load_logged_models
 from orchestration.resources import BacktestResource, build_resources
 from orchestration.settings import Settings
 

@@ -9,8 +9,8 @@ import pytest
 
 from assets.ingestion.assets import sales_history
 from assets.monitoring.assets import feature_drift_report, forecast_accuracy
-from ml.forecast_table import append_forecasts
-from ml.monitoring import read_accuracy
+from ml.monitoring.forecast_table import append_forecasts
+from ml.monitoring.triggers import read_accuracy
 from ml.synthetic import write_landing_files
 from orchestration.definitions import build_definitions
 from orchestration.resources import build_resources

@@ -5,8 +5,8 @@ import json
 import dagster as dg
 import pytest
 
-from ml.forecast_table import read_forecasts
-from ml.registry import CHALLENGER, CHAMPION, alias_version, missing_tags
+from ml.monitoring.forecast_table import read_forecasts
+from ml.registry.versions import CHALLENGER, CHAMPION, alias_version, missing_tags
 from ml.synthetic import write_landing_files
 from orchestration.definitions import build_definitions
 from orchestration.resources import BacktestResource

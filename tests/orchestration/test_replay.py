@@ -10,12 +10,12 @@ import json
 import dagster as dg
 import pandas as pd
 import pytest
+from testkit.m5_replay import load_m5_pos, write_day, write_initial
+from testkit.sensor_loop import SensorLoop
 
-from ml.forecast_table import read_forecasts
-from ml.monitoring import TRIGGER_TAG, read_accuracy
-from ml.replay import load_m5_pos, write_day, write_initial
+from ml.monitoring.forecast_table import read_forecasts
+from ml.monitoring.triggers import TRIGGER_TAG, read_accuracy
 from orchestration.definitions import build_definitions
-from orchestration.replay import SensorLoop
 from orchestration.resources import BacktestResource, build_resources
 from orchestration.settings import Settings
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from dagster._core.utils import make_new_run_id
 
-from ml.monitoring import EVIDENCE_DAY_TAG, EVIDENCE_TAG, TRIGGER_TAG, write_accuracy
+from ml.monitoring.triggers import EVIDENCE_DAY_TAG, EVIDENCE_TAG, TRIGGER_TAG, write_accuracy
 from orchestration.resources import build_resources
 from orchestration.schedules import weekly_training_schedule
 from orchestration.sensors import (

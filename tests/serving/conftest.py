@@ -20,11 +20,11 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from ml.ensemble import Ensemble, EnsembleWeights
-from ml.pyfunc import log_demand_forecaster
-from ml.registry import MODEL_NAME, promote, register_version
+from ml.ensemble.weights import Ensemble, EnsembleWeights
+from ml.registry.pyfunc import log_demand_forecaster
+from ml.registry.tracking import TrackingConfig, tracked_run
+from ml.registry.versions import MODEL_NAME, promote, register_version
 from ml.schema import DS, UNIQUE_ID
-from ml.tracking import TrackingConfig, tracked_run
 from serving.app import create_app
 from serving.settings import ServingSettings
 

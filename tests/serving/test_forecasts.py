@@ -6,7 +6,7 @@ import mlflow.pyfunc
 import pandas as pd
 import pytest
 
-from ml.ensemble import ENSEMBLE
+from ml.ensemble.weights import ENSEMBLE
 from ml.schema import DS, UNIQUE_ID, forecast_column
 
 IDS = ["S_1__ITEM_0", "S_2__ITEM_2"]

@@ -9,7 +9,7 @@ import pytest
 import requests
 from mlflow.models import convert_input_example_to_serving_input
 
-from ml.ensemble import ENSEMBLE
+from ml.ensemble.weights import ENSEMBLE
 from ml.schema import UNIQUE_ID, forecast_column
 
 READER = {"X-API-Key": "reader-key"}

@@ -1,23 +1,8 @@
 """The defect corpus: every realistic bad (and good) file gets its expected outcome and counts."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from testkit import corpus as runner
 
-RUNNER = Path(__file__).parent / "corpus" / "runner.py"
-
-
-def load_runner():
-    spec = importlib.util.spec_from_file_location("ingestion_corpus_runner", RUNNER)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-runner = load_runner()
 CASES = runner.load_cases()
 
 

@@ -1,10 +1,10 @@
-"""Split-conformal intervals by horizon step (``ml.models._conformal``)."""
+"""Split-conformal intervals by horizon step (``ml.models.conformal``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ml.models._conformal import ConformalCalibrator, interval_columns, series_scale
+from ml.models.conformal import ConformalCalibrator, interval_columns, series_scale
 
 
 def test_bounds_cover_fresh_errors_at_the_requested_rate() -> None:

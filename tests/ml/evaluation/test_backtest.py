@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.backtest import cross_validation, train_test_split, window_cutoffs
+from ml.evaluation.backtest import cross_validation, train_test_split, window_cutoffs
 from ml.models.base import Forecaster
 from ml.models.frames import future_frame, last_dates, prepare_history
 from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y

@@ -37,8 +37,8 @@ from mlflow.models import infer_signature
 from mlflow.pyfunc import PythonModel
 from mlflow.types.schema import ColSpec, Schema
 
-from ml.ensemble import Ensemble, combine
-from ml.ensemble_intervals import forecast_steps
+from ml.ensemble.intervals import forecast_steps
+from ml.ensemble.weights import Ensemble, combine
 from ml.models.base import Forecaster
 from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
 
@@ -314,7 +314,7 @@ def _whatif_rows(frame: pd.DataFrame) -> pd.DataFrame | None:
 
 def _future_prices(forecaster: EnsembleForecaster, h: int, whatif) -> pd.DataFrame | None:
     """Future exogenous rows of the price-sensitive members with the what-if prices applied."""
-    from ml.models._exogenous import future_exogenous
+    from ml.models.covariates import future_exogenous
 
     movers = [m for m in forecaster.members if price_sensitive(m)]
     if whatif is None or not movers:

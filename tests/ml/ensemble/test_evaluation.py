@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.ensemble import ENSEMBLE, build_ensemble
-from ml.ensemble_evaluation import (
+from ml.ensemble.evaluation import (
     evaluate_ensemble,
     leaderboard,
     leaderboard_figure,
     merge_backtests,
 )
+from ml.ensemble.weights import ENSEMBLE, build_ensemble
 from ml.schema import CUTOFF, DEPT_ID, DS, UNIQUE_ID, Y
 
 H = 7

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml.intervals import (
+from ml.models.intervals import (
     ERR,
     STEP,
     apply_step_widths,

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ml.alerts import (
+from ml.monitoring.alerts import (
     CHECK_FAILED,
     EVENT_HEADER,
     MODEL_PROMOTED,

@@ -1,9 +1,7 @@
 """Runs the ingestion defect corpus (``manifest.json``): each case in a fresh landing zone.
 
 Shared by ``tests/ml/data/test_corpus.py`` (which asserts every case) and
-``bench/bench_ingestion.py`` (which prints the table into BENCHMARKS.md). Load it by path
-(``load_runner()`` in either): the folder is not a package, and a ``tests`` package that some
-dependencies install would shadow one.
+``bench/bench_ingestion.py`` (which prints the table into BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from ml.data.ingest import FileOutcome, ingest_pending
 from ml.data.lake import Lake
 from ml.data.landing import LocalFolderSource
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[2] / "ml" / "data" / "corpus"
 FILES = HERE / "files"
 
 

@@ -11,20 +11,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.ensemble import ENSEMBLE, Ensemble, EnsembleWeights
+from ml.ensemble.weights import ENSEMBLE, Ensemble, EnsembleWeights
 from ml.models.moving_average import MovingAverage
 from ml.models.seasonal_naive import SeasonalNaive
 from ml.models.xgboost import XGBoostForecaster
-from ml.pyfunc import (
+from ml.registry.pyfunc import (
     MODEL_VERSION,
     DemandForecasterModel,
     EnsembleForecaster,
     log_demand_forecaster,
     window_forecast,
 )
-from ml.registry import CHAMPION, load_version, promote, register_version
+from ml.registry.tracking import TrackingConfig, tracked_run
+from ml.registry.versions import CHAMPION, load_version, promote, register_version
 from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
-from ml.tracking import TrackingConfig, tracked_run
 
 H = 7
 WEIGHTS = {"SeasonalNaive": 0.3, "MovingAverage": 0.2, "XGBoost": 0.5}

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.metrics import METRIC, evaluate_forecasts, model_columns, trim_leading_zeros
+from ml.evaluation.metrics import METRIC, evaluate_forecasts, model_columns, trim_leading_zeros
 from ml.schema import CUTOFF, DEPT_ID, DS, UNIQUE_ID, Y
 
 DAYS = pd.date_range("2024-01-01", periods=6)
@@ -114,8 +114,8 @@ def test_helpers(cv, train):
 @pytest.mark.m5
 @pytest.mark.slow
 def test_seasonal_naive_on_m5_long_history_matches_the_reference_rmsse(m5_dir):
-    from ml.backtest import train_test_split
     from ml.data.m5 import load_m5_sales_history
+    from ml.evaluation.backtest import train_test_split
     from ml.models.seasonal_naive import SeasonalNaive
 
     train, test = train_test_split(load_m5_sales_history(m5_dir, "long"), h=28)

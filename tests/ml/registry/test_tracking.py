@@ -4,7 +4,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from ml.tracking import TrackingConfig, ensure_experiment
+from ml.registry.tracking import TrackingConfig, ensure_experiment
 
 
 def _touch(uri: str) -> str:

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.ensemble import (
+from ml.ensemble.intervals import ResidualCalibration
+from ml.ensemble.weights import (
     DESIGN_WEIGHTS,
     ENSEMBLE,
     SCHEMES,
@@ -19,7 +20,6 @@ from ml.ensemble import (
     learn_weights,
     nnls_solution,
 )
-from ml.ensemble_intervals import ResidualCalibration
 from ml.schema import CUTOFF, DEPT_ID, DS, UNIQUE_ID, Y, forecast_column
 
 MEMBERS = ["ARIMA", "Prophet", "XGBoost", "LSTM"]

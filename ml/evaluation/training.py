@@ -18,13 +18,13 @@ import cloudpickle
 import mlflow
 import pandas as pd
 
-from ml.backtest import cross_validation
 from ml.data.quality import short_series
-from ml.metrics import Evaluation, evaluate_forecasts
+from ml.evaluation.backtest import cross_validation
+from ml.evaluation.metrics import Evaluation, evaluate_forecasts
+from ml.evaluation.plots import forecast_vs_actual
 from ml.models.base import Forecaster
-from ml.plots import forecast_vs_actual
+from ml.registry.tracking import log_fold_metrics, log_frame
 from ml.schema import DS, UNIQUE_ID, Y
-from ml.tracking import log_fold_metrics, log_frame
 
 log = logging.getLogger(__name__)
 

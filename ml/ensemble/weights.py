@@ -1,7 +1,8 @@
 """Weighted ensemble of the forecaster families, with weights learned from backtest error.
 
 Input is one merged backtest frame (``unique_id, ds, cutoff, y`` and a point column per family
-alias, as :func:`ml.backtest.cross_validation` and :mod:`ml.training` produce). Weights come
+alias, as :func:`ml.evaluation.backtest.cross_validation` and :mod:`ml.evaluation.training`
+produce). Weights come
 from one of these schemes (:data:`SCHEMES`):
 
 * ``fixed``: the design documents' ARIMA 20 / Prophet 25 / XGBoost 30 / LSTM 25 (the fallback
@@ -21,8 +22,8 @@ A family missing from the frame (or with no forecasts) is dropped and the weight
 where a family has no forecast for a row (a failed series) that row renormalises over the
 others. :func:`compare_schemes` scores every scheme honestly -- weights learned on earlier
 windows (only on actuals dated up to the scored window's cutoff), scored on later ones -- and
-:mod:`ml.ensemble_intervals` calibrates the ensemble's intervals on its own residuals.
-:mod:`ml.ensemble_evaluation` puts every model on the same windows side by side.
+:mod:`ml.ensemble.intervals` calibrates the ensemble's intervals on its own residuals.
+:mod:`ml.ensemble.evaluation` puts every model on the same windows side by side.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
-from ml.ensemble_intervals import ResidualCalibration, add_intervals
-from ml.metrics import evaluate_forecasts
+from ml.ensemble.intervals import ResidualCalibration, add_intervals
+from ml.evaluation.metrics import evaluate_forecasts
 from ml.schema import CUTOFF, DEPT_ID, DS, UNIQUE_ID, Y
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.drift import DriftSpec, drift_windows, feature_drift, historical_kl
+from ml.monitoring.drift import DriftSpec, drift_windows, feature_drift, historical_kl
 
 DAYS = pd.date_range("2024-01-01", periods=63)
 

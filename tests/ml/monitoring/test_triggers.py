@@ -3,7 +3,7 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from ml.monitoring import (
+from ml.monitoring.triggers import (
     EVIDENCE_DAY_TAG,
     TRIGGER_TAG,
     accuracy_trigger,

@@ -4,12 +4,13 @@
 backtest of the families (:func:`merge_backtests`):
 
 1. every weighting scheme is compared on windows it did not learn from
-   (:func:`ml.ensemble.compare_schemes`) and the best one is kept (or the one asked for);
+   (:func:`ml.ensemble.weights.compare_schemes`) and the best one is kept (or the one asked for);
 2. on the LAST backtest window the ensemble's weights and interval calibration come only from
    the earlier windows' actuals dated up to its cutoff, and every family, the ensemble and
    seasonal naive are scored on that window (:func:`leaderboard`; the current champion's
    metrics on the same window can be added) -- these are the numbers the promotion gate uses;
-3. the production ensemble then learns from all windows (:func:`ml.ensemble.build_ensemble`).
+3. the production ensemble then learns from all windows
+   (:func:`ml.ensemble.weights.build_ensemble`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from functools import reduce
 import numpy as np
 import pandas as pd
 
-from ml.ensemble import (
+from ml.ensemble.weights import (
     ENSEMBLE,
     Ensemble,
     SchemeComparison,
@@ -30,7 +31,7 @@ from ml.ensemble import (
     compare_schemes,
     learn_weights,
 )
-from ml.metrics import evaluate_forecasts
+from ml.evaluation.metrics import evaluate_forecasts
 from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
 
 LEADERBOARD_METRICS = ["rmsse", "mase", "wape", "bias", "coverage_80", "coverage_95"]
@@ -74,7 +75,7 @@ def leaderboard(
 
 def leaderboard_figure(board: pd.DataFrame, baseline: str = BASELINE):
     """Horizontal bars of mean RMSSE and pooled WAPE per model (the baseline dashed)."""
-    from ml.plots import plt
+    from ml.evaluation.plots import plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.45 * len(board) + 1.5), sharey=True)
     ordered = board.iloc[::-1]

@@ -8,7 +8,8 @@ import mlflow
 import pandas as pd
 import pytest
 
-from ml.registry import (
+from ml.registry.tracking import TrackingConfig, tracked_run
+from ml.registry.versions import (
     CHALLENGER,
     CHAMPION,
     PREVIOUS_CHAMPION,
@@ -26,7 +27,6 @@ from ml.registry import (
     version_tags,
 )
 from ml.schema import DS, UNIQUE_ID, Y
-from ml.tracking import TrackingConfig, tracked_run
 
 NAME = "demand_forecaster"
 CHAMPION_METRICS = {"rmsse": 0.80, "bias": 0.10, "coverage_80": 0.79, "coverage_95": 0.94}

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from ml import parallel
-from ml.parallel import DaskBackend, LocalBackend, chunk_items, make_backend, map_series
+from ml.models.parallel import DaskBackend, LocalBackend, chunk_items, make_backend, map_series
 
 
 def square_or_fail(x: int) -> int:

@@ -1,4 +1,4 @@
-"""Future covariates and covariate features of the global models (``ml.models._exogenous``)."""
+"""Future covariates and covariate features of the global models (``ml.models.covariates``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.models._exogenous import (
+from ml.models.covariates import (
     covariate_features,
     event_vocabulary,
     future_exogenous,

@@ -128,8 +128,8 @@ def step_widths_from_backtest(
     """Per series and step half-widths from backtest residuals (``cutoff``, ``y``, ``alias``).
 
     This is how a global model (XGBoost, LSTM) without native intervals gets calibrated ones:
-    run :func:`ml.backtest.cross_validation`, then apply these widths to the final forecast
-    with :func:`apply_step_widths`.
+    run :func:`ml.evaluation.backtest.cross_validation`, then apply these widths to the final
+    forecast with :func:`apply_step_widths`.
     """
     step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
     errors = pd.DataFrame(

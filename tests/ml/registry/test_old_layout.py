@@ -1,0 +1,81 @@
+"""A version pickled before ml/ was split by domain still loads and forecasts the same.
+
+The old code is the revision before the move (``git archive``): it registers a small ensemble
+in a temporary registry, with its predictions beside it; this code loads that version by alias.
+Nothing is committed as a pickle; the repository's history is the fixture.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+BEFORE_THE_MOVE = "768943b305b0dbaea5ec06d12cd1b2fbf2f51373"
+SCRIPT = Path(__file__).with_name("old_layout_model.py")
+REGISTRY_ENV = "MLFLOW_REGISTRY_URI"
+
+
+def _old_code(folder: Path) -> Path:
+    archive = folder / "old.tar"
+    with archive.open("wb") as handle:
+        done = subprocess.run(["git", "archive", BEFORE_THE_MOVE], cwd=REPO, stdout=handle)
+    if done.returncode:
+        pytest.fail(f"revision {BEFORE_THE_MOVE} is not in this clone's history: fetch it")
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder / "code", filter="data")
+    return folder / "code"
+
+
+@pytest.fixture
+def global_uris():
+    """MLflow keeps its tracking and registry URIs globally (the registry one also in the
+    environment): put them back, the registry following the tracking URI again."""
+    tracking, registry_env = mlflow.get_tracking_uri(), os.environ.get(REGISTRY_ENV)
+    yield
+    mlflow.set_tracking_uri(tracking)
+    mlflow.set_registry_uri(None)
+    os.environ.pop(REGISTRY_ENV, None)
+    if registry_env is not None:
+        os.environ[REGISTRY_ENV] = registry_env
+
+
+@pytest.mark.slow
+def test_a_version_pickled_with_the_old_module_paths_loads_and_forecasts_the_same(
+    tmp_path, global_uris
+):
+    code = _old_code(tmp_path)
+    registry = tmp_path / "registry"
+    registry.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(code), "MLFLOW_TRACKING_URI": ""}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path.insert(0, {str(code)!r}); exec(open({str(SCRIPT)!r}).read())",
+            str(registry),
+        ],
+        cwd=code,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    uri = json.loads(run.stdout.strip().splitlines()[-1])["uri"]
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    model = mlflow.pyfunc.load_model("models:/demand_forecaster@champion")
+    ids = pd.DataFrame({"unique_id": ["S_1__ITEM_0", "S_1__ITEM_2"]})
+    got = model.predict(ids, params={"h": 7, "level": [80]})
+    expected = pd.read_json(registry / "expected.json")
+    for column in ("Ensemble", "Ensemble-lo-80", "Ensemble-hi-80"):
+        assert got[column].to_numpy() == pytest.approx(expected[column].to_numpy(), rel=1e-9)
+    days = pd.to_datetime(got["ds"]).dt.strftime("%Y-%m-%d").tolist()
+    assert days == pd.to_datetime(expected["ds"]).dt.strftime("%Y-%m-%d").tolist()
