@@ -34,16 +34,18 @@ def _old_code(folder: Path) -> Path:
 
 
 @pytest.fixture
-def global_uris():
-    """MLflow keeps its tracking and registry URIs globally (the registry one also in the
-    environment): put them back, the registry following the tracking URI again."""
-    tracking, registry_env = mlflow.get_tracking_uri(), os.environ.get(REGISTRY_ENV)
-    yield
-    mlflow.set_tracking_uri(tracking)
-    mlflow.set_registry_uri(None)
-    os.environ.pop(REGISTRY_ENV, None)
-    if registry_env is not None:
-        os.environ[REGISTRY_ENV] = registry_env
+def global_uris(monkeypatch):
+    """MLflow keeps its tracking and registry URIs in module globals and in the environment:
+    restore both exactly (including "not set"), so later tests are not pointed here."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    for name in ("MLFLOW_TRACKING_URI", REGISTRY_ENV):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # restored on teardown
+        if not os.environ[name]:
+            monkeypatch.delenv(name)
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
+    monkeypatch.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)
 
 
 @pytest.mark.slow
