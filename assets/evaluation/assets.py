@@ -10,31 +10,32 @@ from ml.ensemble.evaluation import (
     leaderboard_figure,
     merge_backtests,
 )
+from ml.evaluation.training import FamilyBacktest
+from ml.models.families import ENSEMBLE_ALIASES, ENSEMBLE_FAMILIES, FAMILIES
 from ml.registry.tracking import log_frame, run_url, tracked_run
 from ml.schema import CUTOFF
 from orchestration.resources import BacktestResource, MLflowResource, RegistryResource
 
 GROUP = "evaluation"
-ENSEMBLE_MEMBERS = ["ARIMA", "Prophet", "XGBoost", "LSTM"]
 
 
-@dg.asset(group_name=GROUP, io_manager_key="object_io_manager", kinds={"mlflow"})
+@dg.asset(
+    group_name=GROUP,
+    io_manager_key="object_io_manager",
+    kinds={"mlflow"},
+    ins={spec.asset: dg.AssetIn() for spec in FAMILIES},
+)
 def ensemble_evaluation(
     context: dg.AssetExecutionContext,
     sales_history: pd.DataFrame,
-    baseline_model: pd.DataFrame,
-    arima_model: pd.DataFrame,
-    prophet_model: pd.DataFrame,
-    xgboost_model: pd.DataFrame,
-    lstm_model: pd.DataFrame,
     backtest: BacktestResource,
     mlflow: MLflowResource,
     registry: RegistryResource,
+    **families: FamilyBacktest,
 ) -> dg.Output:
     """Ensemble weights learned from backtest error, scored with every family and the champion."""
-    frames = [baseline_model, arima_model, prophet_model, xgboost_model, lstm_model]
-    cv = merge_backtests(frames)
-    members = [m for m in ENSEMBLE_MEMBERS if m in cv.columns and cv[m].notna().any()]
+    cv = merge_backtests([family.cv for family in families.values()])
+    members = [m for m in ENSEMBLE_ALIASES if m in cv.columns and cv[m].notna().any()]
     if not members:
         raise dg.Failure("no family produced backtest forecasts: nothing to ensemble")
     levels = backtest.spec().levels
@@ -45,8 +46,19 @@ def ensemble_evaluation(
     evaluation = evaluate_ensemble(
         cv, sales_history, members, levels, champion=champion[1] if champion else None
     )
+    evaluation.member_runs = _member_runs(families)
     run_id = _log_evaluation(mlflow, evaluation, context.run_id)
     return dg.Output(evaluation, metadata=_metadata(evaluation, members, champion, run_id, mlflow))
+
+
+def _member_runs(families: dict[str, FamilyBacktest]) -> dict[str, str]:
+    """Family -> the MLflow run holding the fitted models these weights were learned from."""
+    runs = {}
+    for spec in ENSEMBLE_FAMILIES:
+        backtest = families.get(spec.asset)
+        if backtest is not None and backtest.trained:
+            runs[spec.key] = backtest.run_id
+    return runs
 
 
 def _log_evaluation(mlflow: MLflowResource, evaluation: EnsembleEvaluation, dagster_run: str):
@@ -83,6 +95,7 @@ def _metadata(evaluation: EnsembleEvaluation, members, champion, run_id, mlflow)
         "leaderboard": dg.MetadataValue.md(board.round(4).to_markdown(index=False)),
         "scheme": evaluation.scheme,
         "members": dg.MetadataValue.json(members),
+        "member_runs": dg.MetadataValue.json(evaluation.member_runs),
         "ensemble_rmsse": metrics.get("rmsse", float("nan")),
         "ensemble_coverage_80": metrics.get("coverage_80", float("nan")),
         "ensemble_coverage_95": metrics.get("coverage_95", float("nan")),

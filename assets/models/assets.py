@@ -1,31 +1,29 @@
-"""Model families: one asset each, same backtest windows, one MLflow run per materialisation."""
+"""Model families: one asset each (from ``ml.models.families``), same backtest windows, one
+MLflow run per materialisation."""
 
 import time
 
 import dagster as dg
 import pandas as pd
 
-from ml.evaluation.training import log_training, train_family
+from ml.evaluation.training import FamilyBacktest, log_training, train_family
+from ml.models.families import FAMILIES, FamilySpec
 from ml.registry.tracking import run_url, tracked_run
 from orchestration.resources import BacktestResource, MLflowResource, ParallelResource
 
 GROUP = "models"
-DESCRIPTIONS = {
-    "baseline": "Seasonal-naive (weekly) and 7-day moving-average backtest forecasts.",
-    "arima": "Per-series SARIMA backtest forecasts (bounded search, weekly season).",
-    "prophet": "Per-series Prophet backtest forecasts with weekly/yearly seasonality and events.",
-    "xgboost": "Global XGBoost (Tweedie) backtest forecasts over all series.",
-    "lstm": "Global LSTM (PyTorch, CPU) backtest forecasts over all series.",
-}
 
 
-def _model_asset(family: str) -> dg.AssetsDefinition:
+def _model_asset(spec: FamilySpec) -> dg.AssetsDefinition:
+    family = spec.key
+
     @dg.asset(
-        name=f"{family}_model",
+        name=spec.asset,
         group_name=GROUP,
-        description=DESCRIPTIONS[family],
+        description=spec.description,
         kinds={"mlflow", "pandas"},
         tags={"retailiq/family": family},
+        io_manager_key="object_io_manager",
     )
     def _asset(
         context: dg.AssetExecutionContext,
@@ -34,7 +32,7 @@ def _model_asset(family: str) -> dg.AssetsDefinition:
         parallel: ParallelResource,
         mlflow: MLflowResource,
     ) -> dg.Output:
-        spec, tracking = backtest.spec(), mlflow.config()
+        windows, tracking = backtest.spec(), mlflow.config()
         tags = {"dagster/run_id": context.run_id, "retailiq/family": family}
         with tracked_run(tracking, f"{family}_model", tags) as run:
             start = time.perf_counter()
@@ -42,17 +40,19 @@ def _model_asset(family: str) -> dg.AssetsDefinition:
                 result = train_family(
                     family,
                     sales_history,
-                    spec,
+                    windows,
                     parallel.n_workers,
                     parallel.dask_scheduler_address,
                     backtest.params_for(family),
                 )
             except Exception as error:  # one family failing must not stop the others
                 context.log.exception("%s failed: the ensemble will drop it", family)
-                return dg.Output(pd.DataFrame(), metadata=_failed_metadata(error, run.info.run_id))
-            log_training(result, spec, sales_history)
+                failed = FamilyBacktest(family, pd.DataFrame())
+                return dg.Output(failed, metadata=_failed_metadata(error, run.info.run_id))
+            log_training(result, windows, sales_history)
         context.log.info("%s trained in %.1fs", family, time.perf_counter() - start)
-        return dg.Output(result.cv, metadata=_metadata(result, run.info.run_id, tracking))
+        output = FamilyBacktest(family, result.cv, run.info.run_id)
+        return dg.Output(output, metadata=_metadata(result, run.info.run_id, tracking))
 
     return _asset
 
@@ -103,10 +103,6 @@ def _trained_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
     return _check
 
 
-baseline_model = _model_asset("baseline")
-arima_model = _model_asset("arima")
-prophet_model = _model_asset("prophet")
-xgboost_model = _model_asset("xgboost")
-lstm_model = _model_asset("lstm")
-MODEL_ASSETS = [baseline_model, arima_model, prophet_model, xgboost_model, lstm_model]
+MODEL_ASSETS = [_model_asset(spec) for spec in FAMILIES]
+MODEL_ASSET = {spec.key: asset for spec, asset in zip(FAMILIES, MODEL_ASSETS, strict=True)}
 MODEL_CHECKS = [_trained_check(asset) for asset in MODEL_ASSETS]

@@ -7,6 +7,7 @@ import pandas as pd
 from feature_store import FEATURE_SET_VERSION
 from ml.ensemble.evaluation import BASELINE, EnsembleEvaluation, model_metrics
 from ml.evaluation.training import load_logged_models
+from ml.models.families import ENSEMBLE_FAMILIES
 from ml.monitoring.alerts import MODEL_PROMOTED
 from ml.registry.pyfunc import log_demand_forecaster
 from ml.registry.tracking import tracked_run
@@ -23,7 +24,6 @@ from ml.registry.versions import (
 from orchestration.resources import AlertsResource, MLflowResource, RegistryResource
 
 GROUP = "registry"
-MEMBER_ASSETS = ["arima_model", "prophet_model", "xgboost_model", "lstm_model"]
 HISTORY_TAIL_DAYS = 364
 
 
@@ -31,7 +31,7 @@ HISTORY_TAIL_DAYS = 364
     group_name=GROUP,
     io_manager_key="object_io_manager",
     kinds={"mlflow"},
-    deps=[dg.AssetKey(name) for name in MEMBER_ASSETS],
+    deps=[dg.AssetKey(spec.asset) for spec in ENSEMBLE_FAMILIES],
 )
 def demand_forecaster(
     context: dg.AssetExecutionContext,
@@ -41,7 +41,7 @@ def demand_forecaster(
     registry: RegistryResource,
 ) -> dg.Output:
     """A registered version of the ensemble pyfunc, tagged and aliased `challenger`."""
-    members = _fitted_members(context, mlflow)
+    members = _fitted_members(context, ensemble_evaluation, mlflow)
     metrics = ensemble_evaluation.metrics
     tail = sales_history[
         sales_history["ds"] > sales_history["ds"].max() - pd.Timedelta(days=HISTORY_TAIL_DAYS)
@@ -78,17 +78,15 @@ def demand_forecaster(
     )
 
 
-def _fitted_members(context: dg.AssetExecutionContext, tracking: MLflowResource) -> list:
-    """The families' fitted models, from the MLflow runs their assets logged."""
+def _fitted_members(context, evaluation: EnsembleEvaluation, tracking: MLflowResource) -> list:
+    """The families' fitted models, from the very MLflow runs the ensemble was evaluated on."""
     client = tracking.config().client()
     members = []
-    for name in MEMBER_ASSETS:
-        event = context.instance.get_latest_materialization_event(dg.AssetKey(name))
-        metadata = event.asset_materialization.metadata if event else {}
-        if metadata.get("status") is None or metadata["status"].value != "trained":
-            context.log.warning("%s has no trained model: left out of the ensemble", name)
+    for spec in ENSEMBLE_FAMILIES:
+        run_id = evaluation.member_runs.get(spec.key)
+        if run_id is None:
+            context.log.warning("%s has no trained model: left out of the ensemble", spec.key)
             continue
-        run_id = metadata["mlflow_run_id"].value
         members += load_logged_models(client, run_id)
     return members
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 
 import numpy as np
@@ -104,6 +104,7 @@ class EnsembleEvaluation:
     last_window: pd.DataFrame  # the last backtest window with every model and the ensemble
     leaderboard: pd.DataFrame
     ensemble: Ensemble  # learned on all windows: the one to register
+    member_runs: dict[str, str] = field(default_factory=dict)  # family -> its MLflow run
 
     @property
     def metrics(self) -> dict[str, float]:

@@ -5,8 +5,9 @@ alias, as :func:`ml.evaluation.backtest.cross_validation` and :mod:`ml.evaluatio
 produce). Weights come
 from one of these schemes (:data:`SCHEMES`):
 
-* ``fixed``: the design documents' ARIMA 20 / Prophet 25 / XGBoost 30 / LSTM 25 (the fallback
-  whenever nothing can be learned); ``equal``: the plain mean of the members;
+* ``fixed``: the design documents' weights (``ml.models.families``: ARIMA 20 / Prophet 25 /
+  XGBoost 30 / LSTM 25; the fallback whenever nothing can be learned); ``equal``: the plain
+  mean of the members;
 * ``inverse_error``: weights proportional to 1 / MSE of each family's scaled errors;
 * ``nnls``: constrained least squares -- the non-negative weights summing to 1 that minimise
   the squared scaled error of the combination (``scipy.optimize.nnls`` with the sum-to-one
@@ -39,12 +40,12 @@ from scipy.optimize import nnls
 
 from ml.ensemble.intervals import ResidualCalibration, add_intervals
 from ml.evaluation.metrics import evaluate_forecasts
+from ml.models.families import DESIGN_WEIGHTS
 from ml.schema import CUTOFF, DEPT_ID, DS, UNIQUE_ID, Y
 
 logger = logging.getLogger(__name__)
 
 ENSEMBLE = "Ensemble"
-DESIGN_WEIGHTS = {"ARIMA": 0.20, "Prophet": 0.25, "XGBoost": 0.30, "LSTM": 0.25}
 SCHEMES = (
     "fixed",
     "equal",

@@ -1,8 +1,7 @@
 """Train one forecaster family: backtest it, score it, and fit it on all the history.
 
 Plain Python: the Dagster model assets call :func:`train_family` and log the result to MLflow
-with :func:`log_training`. Families are named here once, so the assets, the benchmarks and the
-registry agree on what ``"arima"`` means.
+with :func:`log_training`; what a family is comes from ``ml.models.families``.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from ml.evaluation.backtest import cross_validation
 from ml.evaluation.metrics import Evaluation, evaluate_forecasts
 from ml.evaluation.plots import forecast_vs_actual
 from ml.models.base import Forecaster
+from ml.models.families import family as family_spec
 from ml.registry.tracking import log_fold_metrics, log_frame
 from ml.schema import DS, UNIQUE_ID, Y
 
@@ -36,49 +36,6 @@ def load_logged_models(client, run_id: str) -> list[Forecaster]:
     """The fitted models a family's training run logged."""
     path = client.download_artifacts(run_id, MODELS_ARTIFACT)
     return cloudpickle.loads(Path(path).read_bytes())
-
-
-def _baseline(**_: object) -> list[Forecaster]:
-    from ml.models.moving_average import MovingAverage
-    from ml.models.seasonal_naive import SeasonalNaive
-
-    return [SeasonalNaive(season_length=7), MovingAverage(window=7)]
-
-
-def _arima(**params: object) -> list[Forecaster]:
-    from ml.models.arima import ARIMA
-
-    return [ARIMA(**params)]
-
-
-def _prophet(**params: object) -> list[Forecaster]:
-    from ml.models.prophet import Prophet
-
-    return [Prophet(**params)]
-
-
-def _xgboost(**params: object) -> list[Forecaster]:
-    from ml.models.xgboost import XGBoostForecaster
-
-    return [XGBoostForecaster(**params)]
-
-
-def _lstm(**params: object) -> list[Forecaster]:
-    from ml.models.lstm import LSTMForecaster
-
-    return [LSTMForecaster(**params)]
-
-
-# family -> factory of its models (keyword arguments are hyper-parameters); per-series
-# families also take the parallel backend settings.
-FAMILIES: dict[str, Callable[..., list[Forecaster]]] = {
-    "baseline": _baseline,
-    "arima": _arima,
-    "prophet": _prophet,
-    "xgboost": _xgboost,
-    "lstm": _lstm,
-}
-PER_SERIES = {"arima", "prophet"}
 
 
 @dataclass(frozen=True)
@@ -108,18 +65,19 @@ class TrainingResult:
         return [m.alias for m in self.models]
 
 
-def make_models(
-    family: str,
-    n_workers: int | None = None,
-    scheduler_address: str | None = None,
-    params: dict | None = None,
-) -> list[Forecaster]:
-    if family not in FAMILIES:
-        raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILIES)}")
-    kwargs = dict(params or {})
-    if family in PER_SERIES:
-        kwargs |= {"n_workers": n_workers, "scheduler_address": scheduler_address}
-    return FAMILIES[family](**kwargs)
+@dataclass
+class FamilyBacktest:
+    """What a family's asset hands on: its backtest forecasts (empty when it failed) and the
+    MLflow run holding its fitted models (None when it failed), so the registered ensemble is
+    built from exactly the runs its weights were learned from."""
+
+    family: str
+    cv: pd.DataFrame
+    run_id: str | None = None
+
+    @property
+    def trained(self) -> bool:
+        return self.run_id is not None and not self.cv.empty
 
 
 def train_family(
@@ -136,7 +94,7 @@ def train_family(
     eligible = history[~history[UNIQUE_ID].isin(excluded)]
     if eligible.empty:
         raise ValueError(f"no series has {spec.min_history_days}+ days of history to train on")
-    models = make_models(family, n_workers, scheduler_address, params)
+    models = family_spec(family).models(params, n_workers, scheduler_address)
     frames = [
         cross_validation(
             model,

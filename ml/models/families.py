@@ -129,9 +129,7 @@ ENSEMBLE_FAMILIES = tuple(spec for spec in FAMILIES if spec.in_ensemble)
 # Forecast columns (model aliases) that may join the ensemble, in family order.
 ENSEMBLE_ALIASES = tuple(alias for spec in ENSEMBLE_FAMILIES for alias in spec.aliases)
 # The design documents' fixed weights, the fallback when backtests cannot learn any.
-DESIGN_WEIGHTS = {
-    alias: spec.design_weight for spec in ENSEMBLE_FAMILIES for alias in spec.aliases
-}
+DESIGN_WEIGHTS = {alias: spec.design_weight for spec in ENSEMBLE_FAMILIES for alias in spec.aliases}
 
 
 def family(key: str) -> FamilySpec:
@@ -139,4 +137,3 @@ def family(key: str) -> FamilySpec:
     if key not in BY_KEY:
         raise ValueError(f"unknown family {key!r}; known: {sorted(BY_KEY)}")
     return BY_KEY[key]
-

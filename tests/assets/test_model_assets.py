@@ -2,7 +2,7 @@ import dagster as dg
 import pytest
 
 from assets.ingestion.assets import lake_tables, sales_history
-from assets.models.assets import baseline_model, xgboost_model
+from assets.models.assets import MODEL_ASSET
 from ml.evaluation.training import load_logged_models
 from ml.synthetic import write_landing_files
 from orchestration.resources import BacktestResource, build_resources
@@ -16,7 +16,7 @@ def trained(tmp_path_factory, small_synthetic):
     resources = build_resources(settings)
     resources["backtest"] = BacktestResource(h=7, n_windows=2, step_size=7)
     result = dg.materialize(
-        [lake_tables, sales_history, baseline_model, xgboost_model],
+        [lake_tables, sales_history, MODEL_ASSET["baseline"], MODEL_ASSET["xgboost"]],
         resources=resources,
         instance=dg.DagsterInstance.ephemeral(),
     )
@@ -55,7 +55,7 @@ def test_each_family_is_one_mlflow_run_with_metrics_artifacts_and_the_run_id(tra
 
 def test_backtest_output_has_both_windows_for_every_series(trained):
     result, _ = trained
-    cv = result.output_for_node("baseline_model")
+    cv = result.output_for_node("baseline_model").cv
     assert cv["cutoff"].nunique() == 2
     assert cv.groupby(["unique_id", "cutoff"]).size().eq(7).all()
     assert {"SeasonalNaive-lo-80", "MovingAverage-hi-95"} <= set(cv.columns)
@@ -70,13 +70,16 @@ def test_fitted_models_are_logged_and_reload(trained):
 
 
 def test_a_family_that_fails_outputs_nothing_and_its_check_fails(trained, monkeypatch):
-    from assets.models.assets import MODEL_CHECKS, lstm_model
-    from ml import training
+    from dataclasses import replace
+
+    from assets.models.assets import MODEL_CHECKS
+    from ml.models import families
 
     def broken(**_):
         raise RuntimeError("simulated out-of-memory")
 
-    monkeypatch.setitem(training.FAMILIES, "lstm", broken)
+    lstm_model = MODEL_ASSET["lstm"]
+    monkeypatch.setitem(families.BY_KEY, "lstm", replace(families.BY_KEY["lstm"], factory=broken))
     _, resources = trained
     check = next(c for c in MODEL_CHECKS if lstm_model.key in {k.asset_key for k in c.check_keys})
     result = dg.materialize(
@@ -86,7 +89,8 @@ def test_a_family_that_fails_outputs_nothing_and_its_check_fails(trained, monkey
         selection=[lstm_model.key],
     )
     assert result.success  # the run goes on: the ensemble drops the family
-    assert result.output_for_node("lstm_model").empty
+    output = result.output_for_node("lstm_model")
+    assert output.cv.empty and not output.trained
     assert "simulated out-of-memory" in _metadata(result, "lstm_model")["error"]
     (evaluation,) = result.get_asset_check_evaluations()
     assert not evaluation.passed
