@@ -46,7 +46,7 @@ MOVED = {  # module path a pickle may name -> where that code lives now
     "ml.intervals": "ml.models.intervals",
     "ml.parallel": "ml.models.parallel",
     "ml.models._exogenous": "ml.models.covariates",
-    "ml.models._conformal": "ml.models.conformal",
+    "ml.models._conformal": "ml.models.intervals",
 }
 # ``ml.ensemble``, ``ml.registry`` and ``ml.monitoring`` were modules and are packages now; the
 # classes a pickle names there (ml.ensemble.Ensemble, ...) are re-exported by the package.

@@ -8,7 +8,9 @@ of ``residual / sqrt(point + 1/4)`` over the backtest, shrunk towards the pooled
 one set per horizon step, keeping their sign (sales miss upwards more than downwards), so each
 bound has its own quantile, pushed outwards by the finite-sample conformal correction:
 ``point + q_lo[step] * scale`` and ``point + q_hi[step] * scale``, the lower bound clipped at 0.
-Steps with few scores pool all steps; steps beyond the calibrated horizon reuse the last one.
+Steps with few scores pool all steps; steps beyond the calibrated horizon reuse the last one
+(the conformal rule is ``ml.models.intervals.signed_step_quantiles``, shared with the global
+models; only the scale differs).
 
 Measured on the M5 shapes (``bench/bench_ensemble.py``), this scale gave intervals that cover
 within a few points of nominal with about half the width of a scale from recent day-to-day
@@ -23,11 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ml.models.intervals import signed_step_quantiles
 from ml.schema import CUTOFF, DS, UNIQUE_ID, Y, forecast_column
 
 OFFSET = 0.25  # keeps the scale of a zero forecast away from 0 (a Poisson sd of 1/2)
 SHRINK_ROWS = 56  # residuals at which a series factor moves halfway from the pooled one
-MIN_SCORES_PER_STEP = 200
 
 
 def forecast_steps(frame: pd.DataFrame) -> np.ndarray:
@@ -41,13 +43,6 @@ def forecast_steps(frame: pd.DataFrame) -> np.ndarray:
 def level_scale(point: np.ndarray) -> np.ndarray:
     """The count-data part of the scale: ``sqrt(point + OFFSET)``."""
     return np.sqrt(np.maximum(np.asarray(point, dtype="float64"), 0.0) + OFFSET)
-
-
-def _adjusted(q: float, n: int) -> float:
-    """The split-conformal ``(n + 1) / n`` push of quantile ``q`` away from the median."""
-    if q >= 0.5:
-        return min(1.0, np.ceil((n + 1) * q) / n)
-    return max(0.0, 1.0 - np.ceil((n + 1) * (1.0 - q)) / n)
 
 
 @dataclass
@@ -97,16 +92,7 @@ class ResidualCalibration:
         return self._cache[level]
 
     def _quantiles(self, q: float) -> np.ndarray:
-        if not self.scores or not sum(s.size for s in self.scores):
-            return np.zeros(max(self.horizon, 1))
-        method = "higher" if q >= 0.5 else "lower"
-        pooled = np.concatenate(self.scores)
-        out = []
-        for scores in self.scores:
-            values = scores if scores.size >= MIN_SCORES_PER_STEP else pooled
-            out.append(np.quantile(values, _adjusted(q, values.size), method=method))
-        clip = (0.0, None) if q >= 0.5 else (None, 0.0)
-        return np.clip(np.asarray(out), *clip)
+        return signed_step_quantiles(self.scores, q) if self.scores else np.zeros(1)
 
     def bounds(
         self, point: np.ndarray, steps: np.ndarray, scale: np.ndarray, level: int

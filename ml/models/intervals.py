@@ -1,30 +1,78 @@
-"""Prediction intervals from forecast errors (split-conformal), shared by every family.
+"""Prediction intervals from forecast errors (split-conformal): one module, one conformal rule.
 
-A family that has no native intervals (or whose native ones are too costly) measures how far
-its forecasts missed in the past -- in-sample h-step errors, or backtest residuals -- and uses
-the finite-sample conformal quantile of the absolute errors as the half-width of a symmetric
-interval: ``point +/- q_level``. Widths are kept per series and per horizon step (or step
-bucket), so a series that is hard to forecast gets wide intervals and a far step gets wider
-ones than a near step. Lower bounds are clipped at 0 for non-negative targets (unit sales).
+Every family that has no native intervals (or whose native ones are too costly) measures how far
+its forecasts missed -- in-sample h-step errors, backtest residuals, or a held-out horizon -- and
+turns those errors into bounds with the finite-sample split-conformal rank
+(:func:`conformal_rank`: the ``ceil((n + 1) q)``-th of ``n`` errors). Two shapes of it, each
+measured as it is on the M5 shapes (BENCHMARKS.md):
+
+* **symmetric, per series** (the baselines and the per-series families): the conformal quantile
+  of each series' absolute errors per horizon step is the half-width, ``point +/- width``
+  (:func:`conformal_width`, :func:`symmetric_bounds`);
+* **signed, scaled, per step** (the global models; the ensemble uses the same rule on its own
+  residuals in ``ml.ensemble.intervals``): errors divided by a per-series scale become
+  calibration scores, one set per horizon step, keeping their sign because count data miss
+  upwards more than downwards; each bound takes its own quantile
+  (:func:`signed_step_quantiles`), steps with too few scores pool all steps, and steps beyond
+  the calibrated horizon reuse the last one (:class:`ConformalCalibrator`).
+
+Lower bounds are clipped at 0 for non-negative targets (unit sales).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ml.schema import CUTOFF, DS, UNIQUE_ID, Y, forecast_column
+from ml.schema import forecast_column
 
-ERR = "err"
-STEP = "step"
+SCALE_DAYS = 56  # recent days that set each series' interval scale (global models)
+# below this many scores a step borrows all steps' scores (a 95% quantile of 20 points is noise)
+MIN_SCORES_PER_STEP = 200
 
 
-def width_column(level: int) -> str:
-    """Name of the half-width column for ``level`` in a widths frame."""
-    return f"width-{level}"
+def conformal_rank(n: np.ndarray | int, q: float) -> np.ndarray | int:
+    """The split-conformal rank: the ``ceil((n + 1) q)``-th smallest of ``n`` scores, at most
+    the largest (the bound then under-covers slightly rather than being infinite)."""
+    return np.minimum(np.ceil((np.asarray(n) + 1) * q), n).astype("int64")
+
+
+def _conformal_probability(q: float, n: int) -> float:
+    """The quantile probability that picks the conformal rank from ``n`` sorted scores, from
+    either tail (``q < 0.5``: the rank counted from the top)."""
+    if q >= 0.5:
+        return min(1.0, float(conformal_rank(n, q)) / n)
+    return max(0.0, 1.0 - float(np.ceil((n + 1) * (1.0 - q))) / n)
+
+
+def signed_step_quantiles(scores_by_step: Sequence[np.ndarray], q: float) -> np.ndarray:
+    """Quantile ``q`` of the signed scores of each step, pushed outwards by the conformal
+    correction: numpy's ``higher`` (``lower`` below the median) quantile at the probability of
+    the conformal rank, which lands on that rank or one beyond it (never inside); a step with
+    fewer than :data:`MIN_SCORES_PER_STEP` scores uses all steps'.
+    Lower quantiles are clipped at 0 from above, upper ones from below (a bound never crosses
+    the point). Zeros when there are no scores at all."""
+    if not len(scores_by_step) or not sum(np.size(s) for s in scores_by_step):
+        return np.zeros(max(len(scores_by_step), 1))
+    method = "higher" if q >= 0.5 else "lower"
+    pooled = np.concatenate([np.ravel(s) for s in scores_by_step])
+    out = []
+    for scores in scores_by_step:
+        values = scores if np.size(scores) >= MIN_SCORES_PER_STEP else pooled
+        out.append(np.quantile(values, _conformal_probability(q, np.size(values)), method=method))
+    clip = (0.0, None) if q >= 0.5 else (None, 0.0)
+    return np.clip(np.asarray(out, dtype="float64"), *clip)
+
+
+def extend_steps(values: np.ndarray, h: int) -> np.ndarray:
+    """Steps beyond the calibrated horizon reuse the last calibrated step."""
+    if h <= values.size:
+        return values[:h]
+    return np.concatenate([values, np.full(h - values.size, values[-1])])
 
 
 def conformal_width(errors: np.ndarray, level: int) -> np.ndarray | float:
@@ -36,7 +84,7 @@ def conformal_width(errors: np.ndarray, level: int) -> np.ndarray | float:
     """
     abs_errors = np.sort(np.abs(np.asarray(errors, dtype="float64")), axis=-1)  # NaN sort last
     n = (~np.isnan(abs_errors)).sum(axis=-1)
-    rank = np.minimum(np.ceil((n + 1) * level / 100), n).astype("int64")
+    rank = conformal_rank(n, level / 100)
     index = np.maximum(rank - 1, 0)[..., None]
     width = np.take_along_axis(abs_errors, index, axis=-1)[..., 0]
     width = np.where(n > 0, width, np.nan)
@@ -72,46 +120,6 @@ def symmetric_bounds(
     return bounds
 
 
-def conformal_widths(errors: pd.DataFrame, keys: Sequence[str], levels: Sequence[int]):
-    """Half-widths per group of ``keys`` (e.g. series and step) from a frame with an ``err``.
-
-    Vectorised version of :func:`conformal_width` over groups; returns ``keys`` plus one
-    ``width-<level>`` column per level.
-    """
-    keys = list(keys)
-    frame = errors[[*keys, ERR]].assign(**{ERR: errors[ERR].abs()}).dropna(subset=[ERR])
-    frame = frame.sort_values([*keys, ERR], kind="stable")
-    grouped = frame.groupby(keys, sort=False)
-    rank = grouped.cumcount().to_numpy() + 1
-    size = grouped[ERR].transform("size").to_numpy()
-    out = frame[keys].drop_duplicates().reset_index(drop=True)
-    for level in levels:
-        wanted = np.minimum(np.ceil((size + 1) * level / 100), size)
-        picked = frame.loc[rank == wanted, [*keys, ERR]].rename(columns={ERR: width_column(level)})
-        out = out.merge(picked, on=keys, how="left")
-    return out
-
-
-def add_interval_columns(
-    forecast: pd.DataFrame,
-    alias: str,
-    widths: pd.DataFrame,
-    levels: Sequence[int],
-    nonnegative: bool,
-) -> pd.DataFrame:
-    """``<alias>-lo/hi-<level>`` = point -/+ width (row-aligned ``widths``), clipped at 0."""
-    point = forecast[forecast_column(alias)].to_numpy(dtype="float64")
-    out = forecast.copy()
-    for level in levels:
-        width = np.abs(widths[width_column(level)].to_numpy(dtype="float64"))
-        lo, hi = point - width, point + width
-        if nonnegative:
-            lo = np.maximum(lo, 0.0)
-        out[forecast_column(alias, "lo", level)] = np.minimum(lo, point)
-        out[forecast_column(alias, "hi", level)] = np.maximum(hi, point)
-    return out
-
-
 def clip_forecast(forecast: pd.DataFrame, alias: str, levels: Sequence[int]) -> pd.DataFrame:
     """Clip point and bounds at 0 (non-negative targets); order lo <= point <= hi is kept."""
     columns = [forecast_column(alias)]
@@ -122,46 +130,70 @@ def clip_forecast(forecast: pd.DataFrame, alias: str, levels: Sequence[int]) -> 
     return out
 
 
-def step_widths_from_backtest(
-    cv: pd.DataFrame, alias: str, levels: Sequence[int], freq: str = "D"
-) -> pd.DataFrame:
-    """Per series and step half-widths from backtest residuals (``cutoff``, ``y``, ``alias``).
+def series_scale(y_tail: np.ndarray, floor: float = 0.1) -> np.ndarray:
+    """Per-series error scale: mean absolute day-to-day change of each row of ``y_tail``.
 
-    This is how a global model (XGBoost, LSTM) without native intervals gets calibrated ones:
-    run :func:`ml.evaluation.backtest.cross_validation`, then apply these widths to the final
-    forecast with :func:`apply_step_widths`.
+    ``y_tail`` is (series, days) of the most recent history. The one-step change is the same
+    quantity the RMSSE/MASE denominators use, so a score of 1 means 'one typical daily move'.
     """
-    step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
-    errors = pd.DataFrame(
-        {
-            UNIQUE_ID: cv[UNIQUE_ID].to_numpy(),
-            STEP: ((cv[DS] - cv[CUTOFF]) / step).round().astype("int64").to_numpy(),
-            ERR: (cv[Y] - cv[forecast_column(alias)]).to_numpy(),
-        }
-    )
-    return conformal_widths(errors, [UNIQUE_ID, STEP], levels)
+    if y_tail.shape[1] < 2:
+        return np.full(y_tail.shape[0], max(floor, 1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows with no observed move
+        moves = np.nanmean(np.abs(np.diff(y_tail, axis=1)), axis=1)
+    return np.maximum(np.nan_to_num(moves, nan=floor), floor)
 
 
-def apply_step_widths(
-    forecast: pd.DataFrame,
+def series_scale_from_moves(mean_moves: pd.Series, floor: float = 0.1) -> pd.Series:
+    """:func:`series_scale` from already averaged absolute daily changes (NaN -> floor)."""
+    return mean_moves.fillna(floor).clip(lower=floor).astype("float64")
+
+
+@dataclass
+class ConformalCalibrator:
+    """Signed, scaled calibration scores with one column per horizon step."""
+
+    scores: np.ndarray  # (n_scores, n_steps)
+
+    @classmethod
+    def from_errors(
+        cls, actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray
+    ) -> ConformalCalibrator:
+        """Scores ``(actual - forecast) / scale`` from (series, steps) arrays."""
+        scores = (actual - forecast) / scale[:, None]
+        return cls(scores=scores[np.isfinite(scores).all(axis=1)])
+
+    def bounds(
+        self, forecast: np.ndarray, scale: np.ndarray, level: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds at ``level`` % for a (series, h) point forecast."""
+        alpha = 1.0 - level / 100.0
+        q_lo, q_hi = self._step_quantiles(alpha / 2), self._step_quantiles(1.0 - alpha / 2)
+        h = forecast.shape[1]
+        q_lo, q_hi = extend_steps(q_lo, h), extend_steps(q_hi, h)
+        lower = forecast + q_lo[None, :] * scale[:, None]
+        upper = forecast + q_hi[None, :] * scale[:, None]
+        return np.maximum(lower, 0.0), upper
+
+    def _step_quantiles(self, q: float) -> np.ndarray:
+        """Quantile ``q`` of the scores per step (:func:`signed_step_quantiles`)."""
+        return signed_step_quantiles(list(self.scores.T), q)
+
+
+def interval_columns(
     alias: str,
-    widths: pd.DataFrame,
+    forecast: np.ndarray,
+    scale: np.ndarray,
+    calibrator: ConformalCalibrator | None,
     levels: Sequence[int],
-    nonnegative: bool = True,
-) -> pd.DataFrame:
-    """Add intervals to a (series-major, date-sorted) forecast from per series and step widths.
-
-    Gaps are filled from the nearest step of the same series; a series with no widths at all
-    borrows the median width over series at that step (the last known step beyond it).
-    """
-    grid = forecast[[UNIQUE_ID]].copy()
-    grid[STEP] = grid.groupby(UNIQUE_ID, sort=False).cumcount() + 1
-    grid = grid.merge(widths, on=[UNIQUE_ID, STEP], how="left")
+) -> dict[str, np.ndarray]:
+    """Flattened ``<alias>-lo-<level>`` / ``-hi-`` columns (series-major, like the forecast)."""
+    out: dict[str, np.ndarray] = {}
     for level in levels:
-        column = width_column(level)
-        by_series = grid.groupby(UNIQUE_ID, sort=False)[column].ffill()
-        filled = by_series.groupby(grid[UNIQUE_ID], sort=False).bfill()
-        by_step = widths.groupby(STEP)[column].median()
-        typical = grid[STEP].clip(upper=by_step.index.max()).map(by_step)
-        grid[column] = filled.fillna(typical).fillna(0.0)
-    return add_interval_columns(forecast, alias, grid, levels, nonnegative)
+        if calibrator is None:
+            lower, upper = forecast, forecast
+        else:
+            lower, upper = calibrator.bounds(forecast, scale, level)
+        out[forecast_column(alias, "lo", level)] = np.minimum(lower, forecast).ravel()
+        out[forecast_column(alias, "hi", level)] = np.maximum(upper, forecast).ravel()
+    return out

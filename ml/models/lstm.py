@@ -21,7 +21,7 @@ and category embeddings and the log of the series' scale let one network serve e
   off), all restored afterwards; window sampling uses a seeded NumPy generator.
 * **Intervals**: the network is trained on targets that end ``calibration_horizon`` days before
   the end of the history, forecasts those days, and its scaled errors calibrate split-conformal
-  intervals (``ml.models.conformal``). The same weights then forecast from the last day.
+  intervals (``ml.models.intervals``). The same weights then forecast from the last day.
 
 Future covariates come from ``X_df``; without it the last known price is held flat and
 snap/events are assumed absent (``ml.models.covariates.future_exogenous``).
@@ -40,12 +40,6 @@ import numpy as np
 import pandas as pd
 
 from ml.models.base import Forecaster
-from ml.models.conformal import (
-    SCALE_DAYS,
-    ConformalCalibrator,
-    interval_columns,
-    series_scale,
-)
 from ml.models.covariates import (
     calendar_features,
     covariate_features,
@@ -54,6 +48,12 @@ from ml.models.covariates import (
     reference_prices,
     static_codes,
     static_vocabulary,
+)
+from ml.models.intervals import (
+    SCALE_DAYS,
+    ConformalCalibrator,
+    interval_columns,
+    series_scale,
 )
 from ml.schema import DS, SELL_PRICE, UNIQUE_ID, Y
 

@@ -5,7 +5,7 @@ lags and rolling statistics of the target, calendar features, price features (pr
 the series' mean price, on-sale flag), SNAP, events and the static hierarchy codes. It forecasts
 recursively (mlforecast feeds each day's forecast back as the next day's lag).
 
-Prediction intervals are split-conformal by horizon step (see ``ml.models.conformal``): the
+Prediction intervals are split-conformal by horizon step (see ``ml.models.intervals``): the
 model is first fitted without the last ``calibration_horizon`` days, its errors on those days
 become scaled calibration scores, then it is refitted on everything.
 
@@ -24,12 +24,6 @@ import numpy as np
 import pandas as pd
 
 from ml.models.base import Forecaster
-from ml.models.conformal import (
-    SCALE_DAYS,
-    ConformalCalibrator,
-    interval_columns,
-    series_scale_from_moves,
-)
 from ml.models.covariates import (
     COVARIATE_COLUMNS,
     covariate_features,
@@ -38,6 +32,12 @@ from ml.models.covariates import (
     reference_prices,
     static_codes,
     static_vocabulary,
+)
+from ml.models.intervals import (
+    SCALE_DAYS,
+    ConformalCalibrator,
+    interval_columns,
+    series_scale_from_moves,
 )
 from ml.schema import DS, SELL_PRICE, UNIQUE_ID, Y
 
