@@ -40,11 +40,13 @@ from bench_models import (  # noqa: E402
     run_family,
     spread_ids,
 )
+from testkit.m5 import (
+    load_m5_sales_history,  # noqa: E402
+    train_test_split,  # noqa: E402
+)
 
-from ml.data.m5 import load_m5_sales_history  # noqa: E402
 from ml.ensemble.evaluation import leaderboard  # noqa: E402
 from ml.ensemble.weights import ENSEMBLE, build_ensemble, compare_schemes  # noqa: E402
-from ml.evaluation.backtest import train_test_split  # noqa: E402
 from ml.schema import DS, UNIQUE_ID  # noqa: E402
 
 logger = logging.getLogger("bench.bench_ensemble")
@@ -57,6 +59,12 @@ MEMBERS = ["seasonal_naive", "moving_average", "arima", "prophet", "xgboost", "l
 REFERENCES = ["autoets"]
 BASELINES = ("SeasonalNaive", "MovingAverage")
 DESIGN_ONLY = "Ensemble (no baselines)"
+
+
+def describe_weights(ensemble) -> str:
+    """Mean weight of each member, largest first."""
+    mean = ensemble.weights.mean().sort_values(ascending=False)
+    return ", ".join(f"{member} {weight:.2f}" for member, weight in mean.items())
 
 
 def family_frames(shape, name, factory, train, test, cache: Path, refresh: bool):
@@ -132,14 +140,14 @@ def bench_shape(shape: str, args: argparse.Namespace) -> str:
         markdown(schemes.table),
         "",
         f"Chosen: `{schemes.best}`; weights learned on all backtest windows in {seconds:.1f} s. "
-        f"Mean weights: {ensemble.describe_weights()}.",
+        f"Mean weights: {describe_weights(ensemble)}.",
         "",
         f"**Held-out last {H} days** (ensemble intervals: conformal on its backtest residuals)",
         "",
         markdown(board),
         "",
         f"`{DESIGN_ONLY}`: the same procedure over {', '.join(design)} only "
-        f"(weights {without.describe_weights()}).",
+        f"(weights {describe_weights(without)}).",
         "",
         verdict(board[board["model"] != DESIGN_ONLY], ENSEMBLE),
         "",

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from testkit.m5 import load_m5_sales_history
 
 from feature_store.build import build_features, build_training_set, online_state
 from feature_store.checks import find_leakage, find_missing
 from feature_store.definitions import FEATURE_SET_VERSION
 from feature_store.offline import OfflineStore
 from feature_store.online import open_online_store
-from ml.data.m5 import load_m5_sales_history
 from ml.schema import DS, UNIQUE_ID
 
 RESULTS = Path(__file__).parent / "results" / "features.md"

@@ -29,15 +29,12 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from testkit import corpus as runner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
-
-from testkit import corpus as runner  # noqa: E402
-
-from ml.data.history import build_sales_history  # noqa: E402
-from ml.data.ingest import ingest_pending  # noqa: E402
-from ml.data.lake import Lake  # noqa: E402
-from ml.data.landing import LocalFolderSource  # noqa: E402
+from ml.data.history import build_sales_history
+from ml.data.ingest import ingest_pending
+from ml.data.lake import Lake
+from ml.data.landing import LocalFolderSource
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "ingestion.md"

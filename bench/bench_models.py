@@ -34,9 +34,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from testkit.m5 import load_m5_sales_history, train_test_split
+from testkit.selection import select_family, selected_forecast
 
-from ml.data.m5 import load_m5_sales_history
-from ml.evaluation.backtest import cross_validation, train_test_split
+from ml.evaluation.backtest import cross_validation
 from ml.evaluation.metrics import METRIC, evaluate_forecasts
 from ml.models.arima import ARIMA
 from ml.models.base import Forecaster
@@ -44,7 +45,6 @@ from ml.models.frames import prepare_history
 from ml.models.moving_average import MovingAverage
 from ml.models.prophet import Prophet
 from ml.models.seasonal_naive import SeasonalNaive
-from ml.models.selection import select_family, selected_forecast
 from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
 
 logger = logging.getLogger("bench.bench_models")

@@ -19,25 +19,21 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+from testkit.m5_replay import ReplayData, inject_shift, load_m5_pos, write_day, write_initial
+from testkit.sensor_loop import SensorLoop
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
-
-from testkit.m5_replay import ReplayData, inject_shift, load_m5_pos, write_day, write_initial  # noqa: E402
-from testkit.sensor_loop import SensorLoop  # noqa: E402
-
-from ml.monitoring.drift import historical_kl  # noqa: E402
-from ml.monitoring.triggers import TRIGGER_TAG, read_accuracy  # noqa: E402
-from ml.registry.versions import CHALLENGER, CHAMPION, alias_version  # noqa: E402
-from orchestration.definitions import build_definitions  # noqa: E402
-from orchestration.resources import BacktestResource, build_resources  # noqa: E402
-from orchestration.settings import Settings  # noqa: E402
+from ml.monitoring.drift import historical_kl
+from ml.monitoring.triggers import TRIGGER_TAG, read_accuracy
+from ml.registry.versions import CHALLENGER, CHAMPION, alias_version
+from orchestration.definitions import build_definitions
+from orchestration.resources import BacktestResource, build_resources
+from orchestration.settings import Settings
 
 RESULTS = Path(__file__).parent / "results" / "monitoring.md"
 STORES = ["CA_1", "TX_2"]

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from testkit.m5 import load_m5_sales_history
 
 from ml.data.history import build_sales_history
-from ml.data.m5 import load_m5_sales_history
 from ml.models.xgboost import XGBoostForecaster
 from ml.pricing.elasticity import (
     Z90,

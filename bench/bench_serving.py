@@ -52,7 +52,8 @@ log = logging.getLogger("bench_serving")
 # -- the registered version -------------------------------------------------------------------
 def register_version(m5_dir: Path, uri: str) -> dict:
     """Train on M5 short, log the pyfunc, register it and make it champion."""
-    from ml.data.m5 import load_m5_sales_history
+    from testkit.m5 import load_m5_sales_history
+
     from ml.ensemble.intervals import ResidualCalibration
     from ml.ensemble.weights import ENSEMBLE, Ensemble, EnsembleWeights, combine
     from ml.evaluation.backtest import cross_validation

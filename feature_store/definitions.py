@@ -206,7 +206,6 @@ FEATURES: tuple[FeatureDef, ...] = (
     *_derived_defs(),
     *_static_defs(),
 )
-FEATURE_BY_NAME: dict[str, FeatureDef] = {f.name: f for f in FEATURES}
 
 
 def feature_names(*families: str) -> list[str]:

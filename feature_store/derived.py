@@ -19,7 +19,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 
 from feature_store.definitions import (
     ACF_7,
@@ -140,10 +139,3 @@ def _intermittency(window: np.ndarray) -> dict[str, np.ndarray]:
         ADI: np.where(n_selling > 0, known / np.maximum(n_selling, 1), known),
         CV2: cv2,
     }
-
-
-def period_start(day: pd.Timestamp) -> pd.Timestamp:
-    """First day of the derived-statistics period holding ``day``."""
-    index = int(period_index(np.array([day], dtype="datetime64[D]"))[0])
-    epoch = pd.Timestamp(DERIVED_EPOCH)
-    return epoch + pd.Timedelta(days=index * DERIVED_PERIOD_DAYS)

@@ -46,7 +46,7 @@ def seed_landing_zone(settings: Settings, seed: int = 42) -> bool:
     return True
 
 
-def run_job(job_name: str) -> dg.ExecutionResult:
+def run_job(job_name: str, tags: dict[str, str] | None = None) -> dg.ExecutionResult:
     """Run a job of the code location on the persistent instance with its own executor (the
     training job fans the families out over processes), so the run shows in the UI."""
     job = dg.build_reconstructable_job(
@@ -54,7 +54,9 @@ def run_job(job_name: str) -> dg.ExecutionResult:
     )
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     with dg.DagsterInstance.get() as instance:
-        return dg.execute_job(job, instance=instance, run_config=quiet, raise_on_error=False)
+        return dg.execute_job(
+            job, instance=instance, run_config=quiet, tags=tags, raise_on_error=False
+        )
 
 
 def summarise(result: dg.ExecutionResult, settings: Settings) -> list[str]:
@@ -120,10 +122,44 @@ def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     if seed_landing_zone(settings, seed=args.seed):
         click.echo(f"seeded {settings.landing_path} with the synthetic retailer (seed {args.seed})")
-    result = run_job(args.job)
+    tags = None
+    if args.reason:  # a retraining by hand: tagged like the automatic triggers' runs
+        from ml.monitoring.triggers import manual_trigger
+
+        tags = manual_trigger(args.reason).tags()
+    result = run_job(args.job, tags)
     for line in summarise(result, settings):
         click.echo(line)
     return 0 if result.success else 1
+
+
+def _drift_history(args: argparse.Namespace) -> int:
+    """The significant KL of past ordinary weeks, to set RETAILIQ_DRIFT_KL_THRESHOLD above it."""
+    import pandas as pd
+
+    from ml.monitoring.drift import historical_kl
+    from ml.registry.versions import CHAMPION, alias_version
+    from ml.schema import DS, Y
+    from orchestration.resources import build_resources
+
+    resources = build_resources(get_settings())
+    offline = resources["feature_store"].offline()
+    registry = resources["registry"]
+    spec = resources["monitoring"].drift_spec()
+    champion = alias_version(registry.client(), registry.model_name, CHAMPION)
+    if champion is not None and champion.tags.get("training_window_end"):
+        last_day = pd.Timestamp(champion.tags["training_window_end"])
+    else:
+        table = offline.read(columns=[Y])
+        last_day = pd.Timestamp(table.loc[table[Y].notna(), DS].max())
+    table = offline.read(columns=list(spec.columns))
+    history = historical_kl(table, spec, last_day, weeks=args.weeks)
+    click.echo(history.round(4).to_markdown(index=False))
+    click.echo(
+        f"largest significant KL: {history['kl_significant'].max():.4f} "
+        f"(threshold now {spec.kl_threshold}: RETAILIQ_DRIFT_KL_THRESHOLD)"
+    )
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -144,7 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="seed (if empty), ingest, validate, summarise")
     run.add_argument("--seed", type=int, default=42)
     run.add_argument("--job", default=MAIN_JOB, help=f"job to run (default {MAIN_JOB})")
+    run.add_argument(
+        "--reason",
+        help="why (e.g. 'new store opened'): tags the run retailiq/trigger=manual with it",
+    )
     run.set_defaults(func=_run)
+    drift = commands.add_parser(
+        "drift-history", help="KL of past ordinary weeks, to choose the drift threshold"
+    )
+    drift.add_argument("--weeks", type=int, default=8)
+    drift.set_defaults(func=_drift_history)
     gen = commands.add_parser("generate", help="write synthetic landing files to a folder")
     gen.add_argument("folder")
     gen.add_argument("--seed", type=int, default=42)

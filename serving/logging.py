@@ -14,7 +14,6 @@ import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}

@@ -83,6 +83,7 @@ def _log_evaluation(mlflow: MLflowResource, evaluation: EnsembleEvaluation, dags
                 }
             )
         log_frame(evaluation.leaderboard, "leaderboard")
+        log_frame(evaluation.last_window, "last_window_forecasts")
         log_frame(evaluation.comparison.table, "scheme_comparison")
         mlf.log_figure(leaderboard_figure(evaluation.leaderboard), "leaderboard.png")
         return run.info.run_id

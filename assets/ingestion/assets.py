@@ -119,13 +119,13 @@ def _outcome_table(outcomes: list) -> str:
     if not outcomes:
         return "none"
     rows = [
-        "| file | layout | rows in | landed | rejected (by code) | rejected rows |",
-        "| --- | --- | ---: | ---: | --- | --- |",
+        "| file | layout | rows in | landed | returns | rejected (by code) | rejected rows |",
+        "| --- | --- | ---: | ---: | ---: | --- | --- |",
     ]
     for o in outcomes:
         codes = ", ".join(f"{c} {n}" for c, n in o.rejected_by_code.items()) or "-"
         rows.append(
-            f"| `{o.key}` | {o.layout} | {o.rows_in:,} | {o.rows_landed:,} | "
+            f"| `{o.key}` | {o.layout} | {o.rows_in:,} | {o.rows_landed:,} | {o.returns_rows:,} | "
             f"{o.rows_rejected:,} ({codes}) | {f'`{o.moved_to}`' if o.moved_to else '-'} |"
         )
     return "\n".join(rows)

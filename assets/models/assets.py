@@ -104,5 +104,4 @@ def _trained_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
 
 
 MODEL_ASSETS = [_model_asset(spec) for spec in FAMILIES]
-MODEL_ASSET = {spec.key: asset for spec, asset in zip(FAMILIES, MODEL_ASSETS, strict=True)}
 MODEL_CHECKS = [_trained_check(asset) for asset in MODEL_ASSETS]

@@ -18,6 +18,7 @@ from ml.registry.versions import (
     apply_gate,
     decide_promotion,
     metrics_from_tags,
+    missing_tags,
     register_version,
     version_tags,
 )
@@ -59,6 +60,8 @@ def demand_forecaster(
         run_id=run_id,
         model_id=getattr(info, "model_id", None),
     )
+    if missing := missing_tags(version.tags):  # a version without lineage must not be promoted
+        raise dg.Failure(f"version {version.version} lacks required tags {missing}")
     board = ensemble_evaluation.leaderboard
     candidate = {
         "version": str(version.version),

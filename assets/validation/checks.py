@@ -60,6 +60,7 @@ def contract_results(summary: ValidationSummary):
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
                 "rows_checked": summary.rows,
+                "rules_evaluated": summary.evaluated,
                 "failing_rows": sum(f.unexpected_count for f in failures),
                 "rule": BLOCKING[name],
                 "failures": dg.MetadataValue.md(

@@ -198,7 +198,6 @@ LAYOUTS: tuple[Layout, ...] = (
         ignored=(STATE_ID,),
     ),
 )
-LAYOUT_BY_NAME = {layout.name: layout for layout in LAYOUTS}
 # Order within a batch, so that calendars and catalogues land before what refers to them.
 LAYOUT_ORDER = [
     "calendar",

@@ -51,7 +51,6 @@ class RawTable:
     frame: pd.DataFrame
     line: np.ndarray
     malformed: list[tuple[int, str]] = field(default_factory=list)
-    blank_rows: int = 0
 
     @property
     def rows_in(self) -> int:
@@ -166,14 +165,14 @@ def _read_simple(name: str, text: str, lines: list[str], first: int, delimiter: 
         blank = np.zeros(len(frame), dtype=bool)
     empty = blank | (frame.to_numpy() == "").all(axis=1) if len(frame) else blank
     frame = _named(name, frame.loc[~empty].reset_index(drop=True), header)
-    return RawTable(frame, numbers[~empty], blank_rows=int(empty.sum()))
+    return RawTable(frame, numbers[~empty])
 
 
 def _read_quoted(name: str, text: str, delimiter: str) -> RawTable:
     """RFC 4180 CSV with quoting: slower, but exact about lines and bad records."""
     physical = io.StringIO(text, newline="").readlines()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    header, rows, numbers, malformed, blank = None, [], [], [], 0
+    header, rows, numbers, malformed = None, [], [], []
     start = 1
     while True:
         try:
@@ -187,7 +186,7 @@ def _read_quoted(name: str, text: str, delimiter: str) -> RawTable:
         if header is None:
             header = record if any(f.strip() for f in record) else None
         elif not any(f.strip() for f in record):
-            blank += 1
+            pass  # a blank line or an empty record: not a row
         elif len(record) != len(header):
             malformed.append((start, "".join(physical[start - 1 : reader.line_num])))
         else:
@@ -198,7 +197,7 @@ def _read_quoted(name: str, text: str, delimiter: str) -> RawTable:
         raise BadFileError("empty_file", f"{name} has no header")
     grid = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(columns=range(len(header)))
     frame = _named(name, grid, header)
-    return RawTable(frame, np.asarray(numbers, dtype=int), malformed, blank)
+    return RawTable(frame, np.asarray(numbers, dtype=int), malformed)
 
 
 def _named(name: str, grid: pd.DataFrame, header: list[str]) -> pd.DataFrame:

@@ -81,18 +81,6 @@ class EnsembleWeights:
         table = self.per_series.reindex(columns=self.members).reindex(ids)
         return table.fillna(self.default).to_numpy(dtype="float64")
 
-    def restricted(self, members: Sequence[str]) -> EnsembleWeights:
-        """Only ``members`` (the others failed or are missing), renormalised."""
-        keep = [m for m in self.members if m in set(members)]
-        if not keep:
-            raise ValueError(f"no ensemble member left among {list(members)}")
-        default = _normalised(self.default[keep])
-        per_series = self.per_series.reindex(columns=keep)
-        if not per_series.empty:
-            total = per_series.sum(axis=1)
-            per_series = per_series.div(total.where(total > 0), axis=0).dropna()
-        return EnsembleWeights(self.scheme, default, per_series)
-
     def mean(self) -> pd.Series:
         """Average weight of each member over the series (the pooled row if none)."""
         return self.default if self.per_series.empty else self.per_series.mean()
@@ -335,10 +323,6 @@ class Ensemble:
         if self.calibration is None or not levels:
             return out
         return add_intervals(out, self.alias, self.calibration, levels)
-
-    def describe_weights(self) -> str:
-        mean = self.weights.mean().sort_values(ascending=False)
-        return ", ".join(f"{member} {weight:.2f}" for member, weight in mean.items())
 
 
 def build_ensemble(

@@ -46,14 +46,6 @@ def window_cutoffs(
     return [last_cutoff - (n_windows - 1 - i) * step_size * step for i in range(n_windows)]
 
 
-def train_test_split(
-    df: pd.DataFrame, h: int, freq: str = "D"
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Hold out the last ``h`` steps of the data (the final evaluation period)."""
-    cutoff = window_cutoffs(df[DS].max(), h, 1, h, freq)[0]
-    return df[df[DS] <= cutoff], df[df[DS] > cutoff]
-
-
 def cross_validation(
     model: ModelSpec,
     df: pd.DataFrame,

@@ -3,7 +3,7 @@
 Fitting and forecasting are fanned out through :mod:`ml.models.parallel` (local processes, or Dask
 when ``scheduler_address`` is set). A series whose fit or forecast raises does not stop the
 family: it is served by the moving average (the design documents' fallback), its id and the
-reason are kept in ``failed_``, and ``n_failed_`` counts them.
+reason are kept in ``failed_``.
 
 Subclasses supply three picklable pieces: the per-series payload of a history, a fit function
 ``payload -> fitted`` and a forecast function ``(fitted, update, future) -> {"mean": ...,
@@ -63,10 +63,6 @@ class PerSeriesForecaster(Forecaster):
         return self._payloads(history)
 
     # -- machinery -----------------------------------------------------------------------------
-    @property
-    def n_failed_(self) -> int:
-        return len(getattr(self, "failed_", {}))
-
     def _backend(self):
         return make_backend(self.n_workers, self.scheduler_address)
 

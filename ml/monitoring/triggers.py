@@ -163,6 +163,10 @@ class Trigger:
     evidence_day: str
     evidence: Mapping[str, object] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.kind not in TRIGGER_KINDS:
+            raise ValueError(f"trigger kind must be one of {TRIGGER_KINDS}, got {self.kind!r}")
+
     def tags(self) -> dict[str, str]:
         text = json.dumps(dict(self.evidence), separators=(",", ":"), default=str)
         return {

@@ -220,7 +220,7 @@ def recommend(
     inputs = {name: frame[name].to_numpy(float) for name in columns}
     inputs["stock"] = frame["stock"].to_numpy(float) if "stock" in frame else None
     result = solve(inputs, strategy, bounds, horizon_days, clearance_days)
-    return frame.assign(**result)
+    return frame.assign(**{name: result[name] for name in RECOMMENDATION_COLUMNS})
 
 
 def solve(

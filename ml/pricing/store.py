@@ -19,7 +19,6 @@ import pandas as pd
 import sqlalchemy as sa
 
 PENDING, ACCEPTED, REJECTED, EXPIRED = "pending", "accepted", "rejected", "expired"
-STATUSES = (PENDING, ACCEPTED, REJECTED, EXPIRED)
 SYSTEM = "system"
 
 metadata = sa.MetaData()

@@ -2,11 +2,13 @@ import dagster as dg
 import pytest
 
 from assets.ingestion.assets import lake_tables, sales_history
-from assets.models.assets import MODEL_ASSET
+from assets.models.assets import MODEL_ASSETS
 from ml.evaluation.training import load_logged_models
 from ml.synthetic import write_landing_files
 from orchestration.resources import BacktestResource, build_resources
 from orchestration.settings import Settings
+
+MODEL_ASSET = {a.key.to_user_string().removesuffix("_model"): a for a in MODEL_ASSETS}
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ def test_sampled_check_widens_to_the_department(mixed_history, table) -> None:
 @pytest.mark.m5
 @pytest.mark.slow
 def test_real_m5_features_have_no_leakage_or_gaps(m5_dir) -> None:
-    from ml.data.m5 import load_m5_sales_history
+    from testkit.m5 import load_m5_sales_history
 
     history = load_m5_sales_history(m5_dir, "long")
     table = build_features(history)

@@ -8,12 +8,20 @@ import pytest
 
 from feature_store import definitions as d
 from feature_store.build import build_features
-from feature_store.derived import period_start
+from feature_store.definitions import DERIVED_EPOCH, DERIVED_PERIOD_DAYS
+from feature_store.derived import period_index
 from ml.schema import DS, Y
 
 KEY = ("CA_1", "FOODS_1_001")
 N = 300
 START = "2016-01-04"  # a Monday
+
+
+def period_start(day: pd.Timestamp) -> pd.Timestamp:
+    """First day of the derived-statistics period holding ``day``."""
+    index = int(period_index(np.array([day], dtype="datetime64[D]"))[0])
+    epoch = pd.Timestamp(DERIVED_EPOCH)
+    return epoch + pd.Timedelta(days=index * DERIVED_PERIOD_DAYS)
 
 
 def _last_row(make_history, y) -> pd.Series:
@@ -82,4 +90,4 @@ def test_undefined_until_enough_history(make_history) -> None:
     starts_known = (table[DS].map(period_start) - pd.Timestamp(START)).dt.days
     defined = table[d.ZERO_SHARE].notna()
     assert (defined == (starts_known >= d.DERIVED_MIN_DAYS)).all()
-    assert defined[days >= d.FEATURE_BY_NAME[d.ZERO_SHARE].warmup].all()
+    assert defined[days >= next(f for f in d.FEATURES if f.name == d.ZERO_SHARE).warmup].all()

@@ -4,12 +4,12 @@ import shutil
 
 import pandas as pd
 import pytest
+from testkit.m5 import load_m5_sales_history
 
 from ml.data.history import build_sales_history
 from ml.data.ingest import ingest_pending
 from ml.data.lake import Lake
 from ml.data.landing import LocalFolderSource
-from ml.data.m5 import load_m5_sales_history
 
 pytestmark = pytest.mark.m5
 

@@ -30,7 +30,7 @@ def test_header_is_case_and_space_insensitive_and_bom_is_accepted():
 def test_blank_lines_are_skipped_but_keep_the_numbering():
     raw = read_raw("s.csv", b"date,units\n\n2024-01-01,1\n,\n\n2024-01-02,2\n")
     assert raw.line.tolist() == [3, 6]
-    assert raw.blank_rows == 3
+    assert raw.rows_in == 2
 
 
 @pytest.mark.parametrize("delimiter", [b";", b"\t", b"|"])

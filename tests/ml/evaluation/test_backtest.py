@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.evaluation.backtest import cross_validation, train_test_split, window_cutoffs
+from ml.evaluation.backtest import cross_validation, window_cutoffs
 from ml.models.base import Forecaster
 from ml.models.frames import future_frame, last_dates, prepare_history
 from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y
@@ -125,9 +125,6 @@ def test_a_model_instance_is_cloned_not_mutated():
     assert not getattr(model, "is_fitted_", False)
 
 
-def test_window_before_the_data_is_an_error_and_holdout_split():
+def test_window_before_the_data_is_an_error():
     with pytest.raises(ValueError, match="no data"):
         cross_validation(LastValue(), panel(5), h=3, n_windows=3, step_size=3)
-    train, test = train_test_split(panel(), h=5)
-    assert train[DS].max() == pd.Timestamp("2024-01-15")
-    assert test[DS].min() == pd.Timestamp("2024-01-16") and len(test) == 10

@@ -114,8 +114,8 @@ def test_helpers(cv, train):
 @pytest.mark.m5
 @pytest.mark.slow
 def test_seasonal_naive_on_m5_long_history_matches_the_reference_rmsse(m5_dir):
-    from ml.data.m5 import load_m5_sales_history
-    from ml.evaluation.backtest import train_test_split
+    from testkit.m5 import load_m5_sales_history, train_test_split
+
     from ml.models.seasonal_naive import SeasonalNaive
 
     train, test = train_test_split(load_m5_sales_history(m5_dir, "long"), h=28)

@@ -182,7 +182,8 @@ def test_bare_frame_without_covariates(history: pd.DataFrame) -> None:
 @pytest.mark.m5
 def test_beats_seasonal_naive_on_real_m5_items(m5_dir) -> None:
     """CA_1 FOODS_1 (216 items, 88 training days, last 28 held out), a small budget."""
-    from ml.data.m5 import load_m5_sales_history
+    from testkit.m5 import load_m5_sales_history
+
     from ml.evaluation.metrics import evaluate_forecasts
     from ml.models.seasonal_naive import SeasonalNaive
     from ml.schema import CUTOFF, DEPT_ID

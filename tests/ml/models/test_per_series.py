@@ -29,7 +29,7 @@ def panel_with_a_broken_series(n_days: int = 56) -> pd.DataFrame:
 def test_arima_failure_falls_back_to_the_moving_average_and_is_listed(n_workers):
     frame = panel_with_a_broken_series()
     model = ARIMA(n_workers=n_workers).fit(frame)
-    assert model.n_failed_ == 1
+    assert len(model.failed_) == 1
     assert list(model.failed_) == ["broken"]
     assert "missing values" in model.failed_["broken"]
     forecast = model.predict(7, level=[80])

@@ -181,7 +181,8 @@ def test_bare_frame_without_covariates(history: pd.DataFrame) -> None:
 def m5_holdout_scores(m5_dir, model) -> pd.Series:
     """Mean RMSSE and 95% coverage of ``model`` and seasonal naive on the CA_1 FOODS_1 items
     (216 series, 88 training days, the last 28 days held out)."""
-    from ml.data.m5 import load_m5_sales_history
+    from testkit.m5 import load_m5_sales_history
+
     from ml.evaluation.metrics import evaluate_forecasts
     from ml.models.seasonal_naive import SeasonalNaive
     from ml.schema import CUTOFF

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testkit.m5 import load_m5_sales_history
 
-from ml.data.m5 import load_m5_sales_history
 from ml.pricing.elasticity import estimate_elasticities
 from ml.pricing.optimizer import STRATEGIES, PriceBounds, price_window, recommend
 

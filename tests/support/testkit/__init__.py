@@ -4,8 +4,11 @@
 ``m5_replay``     real M5 days turned into one POS file per day, and a known shift to replay
 ``sensor_loop``   a small in-process stand-in for the Dagster daemon (sensors -> runs)
 ``corpus``        runs the ingestion defect corpus of ``tests/ml/data/corpus``
+``m5``            the shared M5 subset as ``sales_history``, and the last-h-days holdout
+``selection``     the design documents' per-series model selection (compared in bench)
 ================  ===========================================================================
 
-``tests/conftest.py`` and the ``bench/`` scripts put ``tests/support`` on ``sys.path`` (a
-``tests`` package that some dependencies install would shadow ``tests.support``).
+``tests/conftest.py`` puts ``tests/support`` on ``sys.path``; ``bench/testkit`` is a symbolic
+link to this folder, so the bench scripts import it as they import each other. (A ``tests``
+package that some dependencies install would shadow ``tests.support``.)
 """

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml.data.m5 import normalise_calendar
 from ml.schema import CAT_ID, DATE, DEPT_ID, ITEM_ID, PRICE, STORE_ID, UNITS
 from ml.synthetic.landing import daily_sales_name
+from testkit.m5 import normalise_calendar
 
 POS_COLUMNS = [DATE, STORE_ID, ITEM_ID, UNITS, PRICE, DEPT_ID, CAT_ID]
 

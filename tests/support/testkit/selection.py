@@ -1,4 +1,5 @@
-"""Model selection per series, as the design documents describe it.
+"""Model selection per series, as the design documents describe it (compared with the
+ensemble by ``bench/bench_models.py``; the platform itself ensembles every family).
 
 Rules, in order (first match wins):
 
@@ -24,12 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ml.models.families import ENSEMBLE_FAMILIES
 from ml.models.frames import history_matrix, prepare_history
 from ml.schema import CUTOFF, DS, UNIQUE_ID, Y, forecast_column
 
 PROPHET, SARIMA, XGBOOST, ENSEMBLE = "prophet", "arima", "xgboost", "ensemble"
 FAMILY = "family"
-DESIGN_WEIGHTS = {"arima": 0.20, "prophet": 0.25, "xgboost": 0.30, "lstm": 0.25}
+DESIGN_WEIGHTS = {spec.key: spec.design_weight for spec in ENSEMBLE_FAMILIES}
 
 
 @dataclass(frozen=True)

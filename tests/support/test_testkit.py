@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from ml.models.selection import (
+from testkit.selection import (
     ENSEMBLE,
     PROPHET,
     SARIMA,
@@ -17,6 +16,7 @@ from ml.models.selection import (
     select_family,
     selected_forecast,
 )
+
 from ml.schema import DS, UNIQUE_ID, Y
 
 
@@ -80,3 +80,14 @@ def test_selected_forecast_takes_the_chosen_family_or_the_weighted_ensemble():
     out = selected_forecast(frame, choice, columns)
     ensemble = (0.20 * 1 + 0.25 * 2 + 0.30 * 4) / 0.75
     assert out["Selected"].tolist() == pytest.approx([1.0, 2.0, ensemble])
+
+
+def test_the_holdout_split_keeps_the_last_h_days_out():
+    import pandas as pd
+    from testkit.m5 import train_test_split
+
+    days = pd.date_range("2024-01-01", periods=20)
+    panel = pd.DataFrame({"unique_id": "a", "ds": days, "y": 1.0})
+    train, test = train_test_split(panel, h=5)
+    assert train["ds"].max() == pd.Timestamp("2024-01-15")
+    assert test["ds"].min() == pd.Timestamp("2024-01-16") and len(test) == 5
