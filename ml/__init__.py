@@ -40,7 +40,7 @@ MOVED = {  # module path a pickle may name -> where that code lives now
     "ml.training": "ml.evaluation.training",
     "ml.ensemble_intervals": "ml.ensemble.intervals",
     "ml.ensemble_evaluation": "ml.ensemble.evaluation",
-    "ml.champion": "ml.ensemble.champion",
+    "ml.champion": "ml.registry.champion",
     "ml.pyfunc": "ml.registry.pyfunc",
     "ml.tracking": "ml.registry.tracking",
     "ml.intervals": "ml.models.intervals",

@@ -14,11 +14,13 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ml.data import locations
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RETAILIQ_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(Path("data"), description="Root of all local data (git-ignored).")
+    data_dir: Path = Field(locations.DATA_DIR, description="Root of all local data (git-ignored).")
     landing_dir: Path | None = Field(None, description="Local landing zone (default data/landing).")
     quarantine_dir: Path | None = Field(None, description="Bad files go here (data/quarantine).")
     lake_dir: Path | None = Field(None, description="Parquet data lake (default data/lake).")
@@ -68,7 +70,7 @@ class Settings(BaseSettings):
         None, description="Run per-series work on this Dask cluster instead (tcp://host:8786)."
     )
 
-    model_name: str = Field("demand_forecaster", description="Registered model name.")
+    model_name: str = Field(locations.MODEL_NAME, description="Registered model name.")
     promotion_margin: float = Field(
         0.01, description="Challenger RMSSE must be at most (1 - margin) x the champion's."
     )
@@ -115,19 +117,19 @@ class Settings(BaseSettings):
 
     @cached_property
     def pricing_url(self) -> str:
-        return self.pricing_db_url or f"sqlite:///{(self.data_dir / 'pricing.db').resolve()}"
+        return self.pricing_db_url or locations.pricing_url(self.data_dir)
 
     @cached_property
     def forecasts_url(self) -> str:
-        return self.forecasts_db_url or f"sqlite:///{(self.data_dir / 'forecasts.db').resolve()}"
+        return self.forecasts_db_url or locations.forecasts_url(self.data_dir)
 
     @cached_property
     def mlflow_dir(self) -> Path:
-        return (self.data_dir / "mlflow").resolve()
+        return locations.mlflow_dir(self.data_dir)
 
     @cached_property
     def tracking_uri(self) -> str:
-        return self.mlflow_tracking_uri or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+        return self.mlflow_tracking_uri or locations.tracking_uri(self.data_dir)
 
     @cached_property
     def features_path(self) -> Path:
@@ -135,8 +137,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def online_url(self) -> str:
-        default = (self.data_dir / "online_features.db").resolve()
-        return self.online_store_url or f"sqlite:///{default}"
+        return self.online_store_url or locations.online_store_url(self.data_dir)
 
     @cached_property
     def landing_path(self) -> Path:

@@ -21,7 +21,8 @@ API_KEY_HEADER = APIKeyHeader(
 )
 
 
-def _presented_key(request: Request, header_key: str | None) -> str | None:
+def presented_key(request: Request, header_key: str | None) -> str | None:
+    """The API key of a request: the X-API-Key header, else a bearer token."""
     if header_key:
         return header_key
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -44,7 +45,7 @@ def require_role(minimum: Role) -> Callable:
         settings: ServingSettings = request.app.state.settings
         if not settings.auth_enabled:
             return Role.admin
-        key = _presented_key(request, header_key)
+        key = presented_key(request, header_key)
         if key is None:
             raise ServingError(401, "unauthorized", "an API key is required (X-API-Key header)")
         role = role_of(settings, key)

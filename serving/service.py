@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from ml.registry.pyfunc import ALL_SERIES, price_sensitive
+from ml.registry.pyfunc import ALL_SERIES
 from ml.registry.versions import metrics_from_tags
 from ml.schema import DS, SELL_PRICE, UNIQUE_ID
 from serving.errors import ServingError
@@ -68,13 +68,12 @@ class Registry:
         """The pyfunc of ``version`` and its forecast table (the slow part: seconds)."""
         uri = self.client.get_model_version_download_uri(self.name, version.version)
         pyfunc = mlflow.pyfunc.load_model(uri, model_config={"model_version": version.version})
-        python_model = pyfunc.unwrap_python_model()
-        forecaster = python_model.forecaster_
+        python_model = pyfunc.unwrap_python_model()  # ml.registry.pyfunc.DemandForecasterModel
         frame = pyfunc.predict(
             pd.DataFrame({UNIQUE_ID: [ALL_SERIES]}),
             params={"h": int(python_model.max_horizon), "level": list(levels)},
         )
-        table = ForecastTable.from_frame(frame, forecaster.alias, levels)
+        table = ForecastTable.from_frame(frame, python_model.alias, levels)
         if warm_levels and set(warm_levels) <= set(levels):
             table.warm(table.horizon, sorted(set(warm_levels)))  # the default request
         return LoadedModel(
@@ -84,8 +83,8 @@ class Registry:
             version.run_id,
             pyfunc,
             table,
-            forecaster.alias,
-            _base_prices(forecaster),
+            python_model.alias,
+            python_model.base_prices(),
             datetime.now(UTC),
         )
 
@@ -95,16 +94,6 @@ class Registry:
             f"name = '{self.name}'", max_results=limit, order_by=["version_number DESC"]
         )
         return aliases, list(found)
-
-
-def _base_prices(forecaster) -> pd.Series | None:
-    """The price each series' baseline forecast assumes (its last known price)."""
-    from ml.models.covariates import last_known_price
-
-    movers = [m for m in forecaster.members if price_sensitive(m)]
-    if not movers or SELL_PRICE not in movers[0].history_:
-        return None
-    return last_known_price(movers[0].history_)
 
 
 class ModelService:

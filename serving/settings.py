@@ -1,8 +1,8 @@
 """The serving side's one place that knows the environment (``RETAILIQ_SERVING_*``).
 
 Every setting has a working local default: the registry is the same SQLite MLflow store the
-training graph writes (``data/mlflow/mlflow.db``, as in ``orchestration.settings``), the alias
-served is ``champion``, and with no API keys configured the API is open (a loud warning is
+training graph writes (``data/mlflow/mlflow.db``: both take it from ``ml.data.locations``),
+the alias served is ``champion``, and with no API keys configured the API is open (a loud warning is
 logged at start-up; set ``RETAILIQ_SERVING_API_KEYS`` in any shared deployment).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATA_DIR = Path("data")
+from ml.data import locations
 
 
 class Role(StrEnum):
@@ -28,23 +28,13 @@ class Role(StrEnum):
 ROLE_RANK = {Role.reader: 0, Role.manager: 1, Role.admin: 2}
 
 
-def default_tracking_uri(data_dir: Path = DEFAULT_DATA_DIR) -> str:
-    """The local MLflow store the training graph writes (mirrors ``orchestration.settings``)."""
-    return f"sqlite:///{(Path(data_dir) / 'mlflow' / 'mlflow.db').resolve()}"
-
-
-def default_pricing_url(data_dir: Path = DEFAULT_DATA_DIR) -> str:
-    """The pricing store the pricing assets write (mirrors ``orchestration.settings``)."""
-    return f"sqlite:///{(Path(data_dir) / 'pricing.db').resolve()}"
-
-
 class ServingSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RETAILIQ_SERVING_", env_file=".env", extra="ignore"
     )
 
     data_dir: Path = Field(
-        DEFAULT_DATA_DIR,
+        locations.DATA_DIR,
         validation_alias=AliasChoices("RETAILIQ_SERVING_DATA_DIR", "RETAILIQ_DATA_DIR", "data_dir"),
         description="Project data folder; the default registry lives under it.",
     )
@@ -65,7 +55,7 @@ class ServingSettings(BaseSettings):
         ),
         description="SQLAlchemy URL of the pricing store (default sqlite:///data/pricing.db).",
     )
-    model_name: str = Field("demand_forecaster", description="Registered model to serve.")
+    model_name: str = Field(locations.MODEL_NAME, description="Registered model to serve.")
     alias: str = Field("champion", description="Registry alias served.")
     shadow_alias: str | None = Field(
         None,
@@ -110,11 +100,11 @@ class ServingSettings(BaseSettings):
 
     @property
     def registry_uri(self) -> str:
-        return self.tracking_uri or default_tracking_uri(self.data_dir)
+        return self.tracking_uri or locations.tracking_uri(self.data_dir)
 
     @property
     def pricing_url(self) -> str:
-        return self.pricing_db_url or default_pricing_url(self.data_dir)
+        return self.pricing_db_url or locations.pricing_url(self.data_dir)
 
     @property
     def auth_enabled(self) -> bool:

@@ -3,7 +3,6 @@
 import dagster as dg
 import pandas as pd
 
-from ml.ensemble.champion import champion_window_metrics
 from ml.ensemble.evaluation import (
     EnsembleEvaluation,
     evaluate_ensemble,
@@ -12,6 +11,7 @@ from ml.ensemble.evaluation import (
 )
 from ml.evaluation.training import FamilyBacktest
 from ml.models.families import ENSEMBLE_ALIASES, ENSEMBLE_FAMILIES, FAMILIES
+from ml.registry.champion import champion_window_metrics
 from ml.registry.tracking import log_frame, run_url, tracked_run
 from ml.schema import CUTOFF
 from orchestration.resources import BacktestResource, MLflowResource, RegistryResource

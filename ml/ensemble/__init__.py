@@ -5,7 +5,6 @@
 ``intervals``     the ensemble's own split-conformal intervals from its backtest residuals
 ``forecaster``    ``EnsembleForecaster``: fitted members + weights, re-anchored on new data
 ``evaluation``    the leaderboard and the scheme comparison behind ``ensemble_evaluation``
-``champion``      the current champion scored on the same window, for the leaderboard
 ================  ===========================================================================
 """
 

@@ -28,7 +28,7 @@ def model_price_response(forecaster, h: int = 28, step: float = 0.05) -> pd.Data
     """Per series: demand over ``h`` days at prices +-``step`` and the arc elasticity.
 
     ``forecaster`` is a fitted forecaster that keeps ``history_`` and accepts future prices in
-    ``X_df`` (the XGBoost family, or any member for which ``ml.registry.pyfunc.price_sensitive``
+    ``X_df`` (the XGBoost family, or any member for which ``ml.ensemble.forecaster.price_sensitive``
     holds).
     """
     if not 0.0 < step < 1.0:

@@ -1,9 +1,8 @@
 """The registered model ``demand_forecaster``: the ensemble of fitted families as an MLflow pyfunc.
 
-:class:`EnsembleForecaster` follows the forecaster contract over fitted family models, the
-learned ensemble weights and the interval calibration; ``update(df)`` re-anchors every member on
-newer history without retraining (the daily refresh). :class:`DemandForecasterModel` wraps it
-for MLflow. Its input follows mlforecast's convention:
+:class:`DemandForecasterModel` wraps an ``ml.ensemble.forecaster.EnsembleForecaster`` (the
+fitted families, the learned weights and the interval calibration) for MLflow. Its input
+follows mlforecast's convention:
 
 * a frame with a ``unique_id`` column naming the series to forecast (an empty frame, or the id
   ``"*"``, means every series);
@@ -37,17 +36,18 @@ from mlflow.models import infer_signature
 from mlflow.pyfunc import PythonModel
 from mlflow.types.schema import ColSpec, Schema
 
-from ml.ensemble.intervals import forecast_steps
+# EnsembleForecaster is imported here, not only used: versions pickled before the ensemble
+# package existed name it ml.pyfunc.EnsembleForecaster (see ml/__init__.py).
+from ml.ensemble.forecaster import DEFAULT_LEVELS, KEYS, EnsembleForecaster, price_sensitive
 from ml.ensemble.weights import Ensemble, combine
 from ml.models.base import Forecaster
-from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
+from ml.schema import DS, SELL_PRICE, UNIQUE_ID
 
 logger = logging.getLogger(__name__)
 
 MODEL_VERSION = "model_version"
 ALL_SERIES = "*"
 DEFAULT_H = 28
-DEFAULT_LEVELS = (80, 95)
 FORECASTER_ARTIFACT = "forecaster"
 FORECASTER_FILE = "forecaster.pkl"
 FORECASTS_FILE = "member_forecasts.parquet"  # the members' forecasts at logging time
@@ -66,134 +66,6 @@ REQUIREMENTS = (
     "prophet",
     "cloudpickle",
 )
-KEYS = [UNIQUE_ID, DS]
-
-
-class EnsembleForecaster(Forecaster):
-    """Fitted family models combined by learned weights, with calibrated intervals."""
-
-    def __init__(
-        self, members: Sequence[Forecaster] = (), ensemble: Ensemble | None = None
-    ) -> None:
-        self.members = list(members)
-        self.ensemble = ensemble
-
-    @property
-    def alias(self) -> str:  # type: ignore[override]
-        return self.ensemble.alias if self.ensemble is not None else "Ensemble"
-
-    @classmethod
-    def from_fitted(
-        cls, members: Sequence[Forecaster], ensemble: Ensemble, history: pd.DataFrame
-    ) -> EnsembleForecaster:
-        """Wrap members already fitted on ``history`` (no refit)."""
-        model = cls(members, ensemble)
-        model._remember(history)
-        model.is_fitted_ = True
-        return model
-
-    def _fit(self, df: pd.DataFrame) -> None:
-        if self.ensemble is None:
-            raise ValueError("EnsembleForecaster needs learned ensemble weights to fit")
-        self.members = [member.fit(df) for member in self.members]
-        self._remember(df)
-
-    def _remember(self, df: pd.DataFrame) -> None:
-        """The series and the last day the members have seen (the forecast origin)."""
-        self.series_ = np.sort(df[UNIQUE_ID].unique())
-        self.last_ds_ = pd.Timestamp(df[DS].max())
-
-    def update(self, df: pd.DataFrame) -> EnsembleForecaster:
-        """Re-anchor every member on newer history without re-estimating it."""
-        if not getattr(self, "is_fitted_", False):
-            return self.fit(df)
-        for member in self.members:
-            if not hasattr(member, "update"):
-                raise TypeError(f"{member.alias} has no update(df); retrain to refresh it")
-            member.update(df)
-        self._remember(df)
-        return self
-
-    def member_forecasts(
-        self, h: int, X_df: pd.DataFrame | None = None, members: Sequence[Forecaster] | None = None
-    ) -> pd.DataFrame:
-        """``unique_id, ds`` and one point column per member that could forecast."""
-        frames = []
-        for member in self.members if members is None else members:
-            try:
-                frames.append(member.predict(h, X_df=X_df)[[*KEYS, member.alias]])
-            except Exception:  # a failed family is dropped; the weights renormalise
-                logger.exception("ensemble member %s failed to forecast; dropped", member.alias)
-        if not frames:
-            raise RuntimeError("no ensemble member could forecast")
-        merged = frames[0]
-        for frame in frames[1:]:
-            merged = merged.merge(frame, on=KEYS, how="outer")
-        return merged.sort_values(KEYS, kind="stable").reset_index(drop=True)
-
-    def combine(self, forecasts: pd.DataFrame, level: Sequence[int]) -> pd.DataFrame:
-        """Ensemble point and bounds of member forecasts (steps = position in each series).
-
-        Precomputed ``Ensemble``, ``_step`` and ``_scale`` columns are used when present.
-        """
-        alias, calibration = self.alias, self.ensemble.calibration
-        out = forecasts[KEYS].copy()
-        if alias in forecasts:
-            out[alias] = forecasts[alias].to_numpy(dtype="float64")
-        else:
-            out[alias] = combine(forecasts, self.ensemble.weights)
-        if not level or calibration is None:
-            return out
-        steps = forecasts["_step"] if "_step" in forecasts else forecast_steps(forecasts)
-        scale = (
-            forecasts["_scale"]
-            if "_scale" in forecasts
-            else calibration.row_scale(forecasts[UNIQUE_ID], out[alias].to_numpy())
-        )
-        for lv in level:
-            lower, upper = calibration.bounds(
-                out[alias].to_numpy(), np.asarray(steps), np.asarray(scale), lv
-            )
-            out[forecast_column(alias, "lo", lv)] = lower
-            out[forecast_column(alias, "hi", lv)] = upper
-        return out
-
-    def _predict(self, h: int, X_df: pd.DataFrame | None, level: list[int]) -> pd.DataFrame:
-        return self.combine(self.member_forecasts(h, X_df), level)
-
-
-def window_forecast(
-    forecaster: EnsembleForecaster,
-    history: pd.DataFrame,
-    cutoff: pd.Timestamp,
-    h: int,
-    levels: Sequence[int] = DEFAULT_LEVELS,
-) -> pd.DataFrame:
-    """A fitted ensemble (e.g. the champion) re-anchored at ``cutoff`` -- no retraining --
-    forecasting the ``h`` days after it: a backtest-shaped frame with actuals.
-
-    This puts the champion on the challenger's latest backtest window for the promotion gate.
-    The forecaster is copied, not changed. A champion trained past ``cutoff`` has seen the
-    window, which only makes the gate stricter for the challenger.
-    """
-    import copy
-
-    cutoff = pd.Timestamp(cutoff)
-    train = history[history[DS] <= cutoff]
-    test = history[(history[DS] > cutoff) & (history[DS] <= cutoff + pd.Timedelta(days=h))]
-    test = test[test[UNIQUE_ID].isin(train[UNIQUE_ID].unique())]
-    exogenous = [c for c in test.columns if c not in (UNIQUE_ID, DS, Y)]
-    X_df = test[[*KEYS, *exogenous]].reset_index(drop=True) if exogenous else None
-    model = copy.deepcopy(forecaster).update(train)
-    forecast = model.predict(h, X_df=X_df, level=list(levels))
-    frame = test[[*KEYS, Y]].merge(forecast, on=KEYS, how="left", validate="one_to_one")
-    frame.insert(2, CUTOFF, cutoff)
-    return frame.reset_index(drop=True)
-
-
-def price_sensitive(member: Forecaster) -> bool:
-    """Members that learn from ``sell_price`` (the global models keep reference prices)."""
-    return hasattr(member, "ref_price_")
 
 
 # -- the pyfunc ----------------------------------------------------------------------------
@@ -211,6 +83,15 @@ class DemandForecasterModel(PythonModel):
         self.model_version_ = str(config.get(MODEL_VERSION) or _logged_run_id(folder))
         self.base_ = self._precomputed(self._member_forecasts(folder))
         self.series_ = pd.Index(self.base_[UNIQUE_ID].unique())
+
+    @property
+    def alias(self) -> str:
+        """The forecast column of the ensemble (``Ensemble``)."""
+        return self.forecaster_.alias
+
+    def base_prices(self) -> pd.Series | None:
+        """The price each series' baseline forecast assumes (what a what-if moves from)."""
+        return self.forecaster_.base_prices()
 
     def _member_forecasts(self, folder: Path) -> pd.DataFrame:
         """The members' forecasts saved when the model was logged (computed if absent)."""

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from serving.auth import API_KEY_HEADER, _presented_key, manager, reader, role_of
+from serving.auth import API_KEY_HEADER, manager, presented_key, reader, role_of
 from serving.errors import ERROR_RESPONSES, ErrorBody
 from serving.pricing import PricingService
 from serving.pricing_schemas import (
@@ -59,7 +59,7 @@ def decision_actor(request: Request, header_key: str | None = Depends(API_KEY_HE
     settings = request.app.state.settings
     if not settings.auth_enabled:
         return "anonymous (API keys off)"
-    key = _presented_key(request, header_key)
+    key = presented_key(request, header_key)
     return key_identity(key, role_of(settings, key).value)
 
 

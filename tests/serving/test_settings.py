@@ -63,3 +63,16 @@ def test_serving_imports_neither_dagster_nor_assets_nor_orchestration():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=True)  # fmt: skip
     assert done.stdout.strip() == "[]"
+
+
+def test_serving_and_the_platform_find_the_same_stores_by_default(tmp_path, monkeypatch):
+    from orchestration.settings import Settings
+    from serving.settings import ServingSettings
+
+    for name in ("RETAILIQ_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI", "RETAILIQ_PRICING_DB_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RETAILIQ_DATA_DIR", str(tmp_path / "data"))
+    platform, serving = Settings(), ServingSettings()
+    assert serving.registry_uri == platform.tracking_uri
+    assert serving.pricing_url == platform.pricing_url
+    assert serving.model_name == platform.model_name

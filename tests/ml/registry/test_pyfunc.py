@@ -11,17 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.ensemble.forecaster import EnsembleForecaster, window_forecast
 from ml.ensemble.weights import ENSEMBLE, Ensemble, EnsembleWeights
 from ml.models.moving_average import MovingAverage
 from ml.models.seasonal_naive import SeasonalNaive
 from ml.models.xgboost import XGBoostForecaster
-from ml.registry.pyfunc import (
-    MODEL_VERSION,
-    DemandForecasterModel,
-    EnsembleForecaster,
-    log_demand_forecaster,
-    window_forecast,
-)
+from ml.registry.pyfunc import MODEL_VERSION, DemandForecasterModel, log_demand_forecaster
 from ml.registry.tracking import TrackingConfig, tracked_run
 from ml.registry.versions import CHAMPION, load_version, promote, register_version
 from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
@@ -210,6 +205,13 @@ def pyfunc_model(forecaster, tmp_path_factory):
     model = DemandForecasterModel(max_horizon=14)
     model.load_context(_Context(folder, {MODEL_VERSION: "7"}))
     return model
+
+
+def test_the_pyfunc_tells_serving_its_column_and_the_prices_forecasts_assume(pyfunc_model, history):
+    assert pyfunc_model.alias == ENSEMBLE
+    prices = pyfunc_model.base_prices()
+    last = history.sort_values(DS).groupby(UNIQUE_ID)[SELL_PRICE].last()
+    assert prices.sort_index().to_dict() == pytest.approx(last.sort_index().to_dict())
 
 
 def test_whatif_price_moves_only_the_priced_series(pyfunc_model, history):

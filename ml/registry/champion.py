@@ -1,7 +1,7 @@
 """The current champion, scored on the same backtest window as a challenger.
 
 The champion is re-anchored on the history up to the window's cutoff (``update``: no
-re-estimation; :func:`ml.registry.pyfunc.window_forecast`) and forecasts the window. If it was
+re-estimation; :func:`ml.ensemble.forecaster.window_forecast`) and forecasts the window. If it was
 trained on data past that cutoff it has seen the window's actuals, which can only favour it: the
 gate errs towards keeping the champion.
 """
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
+from ml.ensemble.forecaster import window_forecast
 from ml.evaluation.metrics import evaluate_forecasts
-from ml.registry.pyfunc import window_forecast
 from ml.registry.versions import CHAMPION, MODEL_NAME, alias_version, load_version
 from ml.schema import CUTOFF, DS, UNIQUE_ID
 
