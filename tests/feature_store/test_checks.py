@@ -71,3 +71,20 @@ def test_real_m5_features_have_no_leakage_or_gaps(m5_dir) -> None:
     ids = ["CA_1__FOODS_3_586", "WI_2__HOBBIES_1_115", "TX_3__HOUSEHOLD_2_448"]
     cutoffs = ["2012-03-01", "2015-11-28"]
     assert find_leakage(history, table, cutoffs, ids=ids).empty
+
+
+def test_a_state_feature_leaking_only_on_the_anchor_day_is_caught(mixed_history):
+    """The day after a cutoff is where a forecast starts: its lags must be what was known at
+    the cutoff. A leak planted only there is found."""
+    from feature_store import definitions as d
+    from feature_store.build import build_features
+    from feature_store.checks import FEATURE, find_leakage
+
+    table = build_features(mixed_history)
+    cutoff = pd.Timestamp("2016-03-15")
+    anchor = table[DS] == cutoff + pd.Timedelta(days=1)
+    leaky = table.copy()
+    leaky.loc[anchor, d.lag_name(1)] = leaky.loc[anchor, d.lag_name(1)] + 5.0
+    found = find_leakage(mixed_history, leaky, [cutoff])
+    assert set(found[FEATURE]) == {d.lag_name(1)}
+    assert set(found[DS]) == {cutoff + pd.Timedelta(days=1)}

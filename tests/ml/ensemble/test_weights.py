@@ -216,3 +216,26 @@ def test_calibration_widens_with_the_level_and_reuses_the_last_step():
         np.array([5.0, 5.0]), np.array([2, 9]), np.array([1.0, 1.0]), 80
     )
     assert lower[0] == lower[1] and upper[0] == pytest.approx(5 + hi80[1])
+
+
+def test_ensemble_weights_compare_errors_in_each_series_own_scale():
+    """A is better on the big series by little, B far better on the small one: in each series'
+    RMSSE scale B wins; in raw units the big series alone would pick A."""
+    from ml.ensemble.weights import learn_weights
+
+    days = pd.date_range("2024-01-01", periods=40)
+    big = 1000 + 10 * (np.arange(40) % 2)  # one-step moves of 10: scale 10
+    small = 1 + 0.1 * (np.arange(40) % 2)  # moves of 0.1: scale 0.1
+    history = pd.concat(
+        [
+            pd.DataFrame({UNIQUE_ID: "big", DS: days, Y: big.astype(float)}),
+            pd.DataFrame({UNIQUE_ID: "small", DS: days, Y: small}),
+        ]
+    )
+    cutoff = days[-11]
+    cv = history[history[DS] > cutoff].assign(**{CUTOFF: cutoff})
+    is_big = (cv[UNIQUE_ID] == "big").to_numpy()
+    cv["A"] = cv[Y] + np.where(is_big, 10.0, 0.5)  # 1 scale unit on big, 5 on small
+    cv["B"] = cv[Y] + np.where(is_big, 20.0, 0.01)  # 2 on big, 0.1 on small
+    weights = learn_weights(cv, history[history[DS] <= cutoff], ["A", "B"], "inverse_error")
+    assert weights.default["B"] > weights.default["A"]

@@ -114,3 +114,21 @@ def test_too_short_a_history_gives_no_estimate_rather_than_an_invented_one(synth
     out = estimate_elasticities(recent)
     assert (out["method"] == "insufficient").all() and out["elasticity"].isna().all()
     assert summarise(out)["estimated"] == 0
+
+
+def test_elasticity_errors_are_hc3_not_hc0():
+    """HC3 inflates each squared residual by 1 / (1 - h)^2: on a design with one high-leverage
+    point it is strictly wider than the plain White (HC0) sandwich, by a known amount."""
+    from ml.pricing.elasticity import ols_hc3
+
+    x = np.array([0.0, 0.1, 0.2, 0.3, 1.0])  # the last point: leverage 0.94
+    X = np.column_stack([np.ones_like(x), x])
+    y = np.array([1.0, 1.3, 0.9, 1.4, 2.5])
+    beta, cov = ols_hc3(X, y)
+    bread = np.linalg.inv(X.T @ X)
+    residual = y - X @ beta
+    leverage = np.einsum("ij,jk,ik->i", X, bread, X)
+    score = X * (residual / (1 - leverage))[:, None]
+    assert cov == pytest.approx(bread @ score.T @ score @ bread)
+    hc0 = bread @ (X * residual[:, None]).T @ (X * residual[:, None]) @ bread
+    assert cov[1, 1] > 1.5 * hc0[1, 1]

@@ -164,3 +164,37 @@ def test_explicit_min_and_max_prices_are_respected(p0, floor, width, strategy, e
     assert p0 * 0.9 - tol <= p <= p0 * 1.1 + tol
     if not r["bounds_conflict"]:
         assert floor - tol <= p <= floor + width + tol
+
+
+def test_the_optimiser_never_leaves_the_allowed_price_window():
+    """An elastic item whose optimum lies far above the +10 % step: the price is the window's
+    edge, to the cent, not the unclipped optimum."""
+    from ml.pricing.optimizer import PriceBounds, optimize
+
+    result = optimize(
+        current_price=10.0,
+        unit_cost=9.0,
+        elasticity=-1.5,  # optimum c e / (1 + e) = 27: far outside
+        daily_demand=5.0,
+        strategy="profit",
+        bounds=PriceBounds(max_step=0.10),
+    )
+    assert result["recommended_price"] == 11.0
+
+
+def test_a_window_edge_between_cents_rounds_inwards():
+    """The +10 % edge of 9.996 is 10.9956: rounding to the cent would give 11.00, outside."""
+    from ml.pricing.optimizer import PriceBounds, optimize
+
+    result = optimize(9.996, 9.0, -1.5, 5.0, "profit", PriceBounds(max_step=0.10))
+    assert result["recommended_price"] == 10.99
+
+
+def test_a_window_too_narrow_for_a_cent_keeps_the_price_inside_it():
+    """Steps of 0.1 % around 1.002 leave no cent inside [1.000998, 1.003002]: the price is the
+    window's edge, unrounded, not the unclipped optimum."""
+    from ml.pricing.optimizer import PriceBounds, optimize
+
+    result = optimize(1.002, 0.5, -1.5, 5.0, "profit", PriceBounds(max_step=0.001))
+    assert result["price_floor"] <= result["recommended_price"] <= result["price_cap"]
+    assert result["recommended_price"] == pytest.approx(1.002 * 1.001)

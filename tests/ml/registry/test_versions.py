@@ -181,3 +181,14 @@ def test_rollback_without_a_champion_is_an_error(client):
     _register(client, 0.9, "lonely")
     with pytest.raises(LookupError, match="no champion"):
         rollback(client, "lonely")
+
+
+def test_the_gate_checks_coverage_at_each_level_it_is_given():
+    from ml.registry.versions import decide_promotion
+
+    champion = {"rmsse": 1.0, "bias": 0.0, "coverage_80": 0.80, "coverage_95": 0.95}
+    challenger = {"rmsse": 0.8, "bias": 0.0, "coverage_80": 0.80, "coverage_95": 0.70}
+    at_80 = decide_promotion(challenger, champion, None, levels=(80,))
+    both = decide_promotion(challenger, champion, None, levels=(80, 95))
+    assert at_80.promote and not both.promote
+    assert any("coverage_95" in reason for reason in both.reasons)
