@@ -68,6 +68,7 @@ from ml.data.keyed import (
     last_wins,
     prepared,
 )
+from ml.data.ledger import PARTS_SCHEMA, SCHEMA, has_table, insert, missing_columns
 from ml.schema import DATE, ITEM_ID, STORE_ID
 
 TABLE_KEYS = {
@@ -77,31 +78,6 @@ TABLE_KEYS = {
     "products": [ITEM_ID],
     "sales_monthly": [STORE_ID, ITEM_ID, "month_start"],
 }
-
-_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS ingested_files (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, checksum TEXT NOT NULL UNIQUE,
-        source TEXT NOT NULL, kind TEXT NOT NULL, table_name TEXT NOT NULL, part TEXT NOT NULL,
-        rows INTEGER NOT NULL, first_date TEXT, last_date TEXT, ingested_at TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS quarantined_files (
-        checksum TEXT NOT NULL, source TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
-        details TEXT NOT NULL, quarantined_at TEXT NOT NULL)""",
-]
-_ADDED_COLUMNS = [  # added later: ALTER TABLE adds them to older ledgers
-    ("ingested_files", "rows_in", "INTEGER NOT NULL DEFAULT 0"),
-    ("ingested_files", "rows_rejected", "INTEGER NOT NULL DEFAULT 0"),
-    ("ingested_files", "rejected_by_code", "TEXT NOT NULL DEFAULT '{}'"),  # JSON
-    ("ingested_files", "rejected_path", "TEXT"),
-    ("quarantined_files", "rows_in", "INTEGER NOT NULL DEFAULT 0"),
-    ("quarantined_files", "rejected_by_code", "TEXT NOT NULL DEFAULT '{}'"),
-]
-_TABLES = ("ingested_files", "quarantined_files")
-_PARTS_SCHEMA = [
-    """CREATE TABLE parts (
-        path TEXT PRIMARY KEY, table_name TEXT NOT NULL, seq INTEGER NOT NULL,
-        rows INTEGER NOT NULL, first_date TEXT, last_date TEXT)""",
-    "CREATE INDEX parts_by_table ON parts (table_name, seq)",
-]
 
 
 @dataclass(frozen=True)
@@ -158,18 +134,18 @@ class Lake:
 
     def _ready(self) -> bool:
         with contextlib.closing(self._connect()) as db:
-            return _has_table(db, "parts") and not _missing_columns(db)
+            return has_table(db, "parts") and not missing_columns(db)
 
     def _set_up(self) -> None:
         """Create or upgrade the ledger; compact a lake from before the parts table."""
         dead: list[Path] = []
         with self._transaction() as db:
-            for statement in _SCHEMA:
+            for statement in SCHEMA:
                 db.execute(statement)
-            for table, column, declaration in _missing_columns(db):
+            for table, column, declaration in missing_columns(db):
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-            if not _has_table(db, "parts"):
-                for statement in _PARTS_SCHEMA:
+            if not has_table(db, "parts"):
+                for statement in PARTS_SCHEMA:
                     db.execute(statement)
                 dead = self._migrate(db)
         self._delete(dead)
@@ -305,7 +281,7 @@ class Lake:
         row["part"] = next((p.path for p in new if p.seq is None), "")
         row["first_date"], row["last_date"] = _date_span(frame)
         with self._transaction() as db:
-            seq = _insert(db, "ingested_files", row | {"ingested_at": _now()})
+            seq = insert(db, "ingested_files", row | {"ingested_at": _now()})
             db.executemany("DELETE FROM parts WHERE path = ?", [(p.path,) for p in dead])
             _insert_parts(db, entry.table, new, seq)
 
@@ -327,7 +303,7 @@ class Lake:
         row["details"] = json.dumps(details, default=str)
         row["rejected_by_code"] = json.dumps(rejected_by_code or {}, sort_keys=True)
         with self._transaction() as db:
-            _insert(db, "quarantined_files", row | {"quarantined_at": _now()})
+            insert(db, "quarantined_files", row | {"quarantined_at": _now()})
 
     def ledger(self) -> pd.DataFrame:
         return self._frame("SELECT * FROM ingested_files ORDER BY seq")
@@ -364,21 +340,6 @@ class Lake:
             return None
         out = pd.concat(frames, ignore_index=True)
         return out if columns is None else out[[c for c in columns if c in out.columns]]
-
-
-def _has_table(db: sqlite3.Connection, name: str) -> bool:
-    sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-    return db.execute(sql, (name,)).fetchone() is not None
-
-
-def _missing_columns(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
-    have = {(t, r[1]) for t in _TABLES for r in db.execute(f"PRAGMA table_info({t})")}
-    return [added for added in _ADDED_COLUMNS if added[:2] not in have]
-
-
-def _insert(db: sqlite3.Connection, table: str, row: dict) -> int:
-    sql = f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
-    return db.execute(sql, tuple(row.values())).lastrowid
 
 
 def _insert_parts(
