@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
+from testkit.toy import toy_backtest, toy_history
 
 from ml.ensemble.evaluation import (
     evaluate_ensemble,
@@ -13,48 +13,18 @@ from ml.ensemble.evaluation import (
     merge_backtests,
 )
 from ml.ensemble.weights import ENSEMBLE, build_ensemble
-from ml.schema import CUTOFF, DEPT_ID, DS, UNIQUE_ID, Y
+from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
 
 H = 7
 
 
-def _history(n_series: int = 6, days: int = 120, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    dates = pd.date_range("2024-01-01", periods=days, freq="D")
-    frames = []
-    for i in range(n_series):
-        level = 5 + 3 * i
-        y = rng.poisson(level * (1 + 0.3 * np.sin(2 * np.pi * np.arange(days) / 7)))
-        frames.append(
-            pd.DataFrame(
-                {UNIQUE_ID: f"s{i}", DS: dates, Y: y.astype(float), DEPT_ID: "A" if i % 2 else "B"}
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
-def _backtest(history: pd.DataFrame, noise: dict[str, float], n_windows: int = 3, seed: int = 1):
-    """Backtest-shaped frame: each member = actual + noise of the given std (0 = perfect)."""
-    rng = np.random.default_rng(seed)
-    last = history[DS].max()
-    cutoffs = [last - pd.Timedelta(days=H * (n_windows - i)) for i in range(n_windows)]
-    parts = []
-    for cutoff in cutoffs:
-        rows = history[(history[DS] > cutoff) & (history[DS] <= cutoff + pd.Timedelta(days=H))]
-        part = rows[[UNIQUE_ID, DS, Y]].assign(**{CUTOFF: cutoff})
-        for member, std in noise.items():
-            part[member] = np.maximum(part[Y] + rng.normal(0, std, len(part)), 0.0)
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True)[[UNIQUE_ID, DS, CUTOFF, Y, *noise]]
-
-
 @pytest.fixture(scope="module")
 def history():
-    return _history()
+    return toy_history()
 
 
 def test_leaderboard_ranks_models_and_adds_the_champion(history):
-    cv = _backtest(history, {"ARIMA": 3.0, "XGBoost": 0.5, "SeasonalNaive": 5.0})
+    cv = toy_backtest(history, {"ARIMA": 3.0, "XGBoost": 0.5, "SeasonalNaive": 5.0})
     ensemble = build_ensemble(cv, history, ["ARIMA", "XGBoost"], scheme="nnls")
     scored = ensemble.apply(cv, levels=[80, 95])
     board = leaderboard(
@@ -81,7 +51,7 @@ def test_leaderboard_ranks_models_and_adds_the_champion(history):
 
 
 def test_merge_backtests_joins_the_families_on_the_same_windows(history):
-    cv = _backtest(history, {"ARIMA": 1.0, "XGBoost": 1.0})
+    cv = toy_backtest(history, {"ARIMA": 1.0, "XGBoost": 1.0})
     arima, xgb = cv.drop(columns=["XGBoost"]), cv.drop(columns=["ARIMA"]).iloc[5:]
     merged = merge_backtests([arima, xgb])
     assert len(merged) == len(cv) and merged["XGBoost"].isna().sum() == 5
@@ -89,7 +59,7 @@ def test_merge_backtests_joins_the_families_on_the_same_windows(history):
 
 
 def test_evaluate_ensemble_scores_the_last_window_from_earlier_ones(history):
-    cv = _backtest(history, {"ARIMA": 2.0, "Prophet": 2.0, "XGBoost": 1.0, "SeasonalNaive": 4})
+    cv = toy_backtest(history, {"ARIMA": 2.0, "Prophet": 2.0, "XGBoost": 1.0, "SeasonalNaive": 4})
     members = ["ARIMA", "Prophet", "XGBoost"]
     result = evaluate_ensemble(cv, history, members, champion={"rmsse": 9.0})
     assert result.scheme == result.comparison.best
@@ -103,7 +73,7 @@ def test_evaluate_ensemble_scores_the_last_window_from_earlier_ones(history):
 
 
 def test_evaluate_ensemble_with_one_window_uses_the_design_weights(history):
-    cv = _backtest(history, {"ARIMA": 2.0, "XGBoost": 1.0}, n_windows=1)
+    cv = toy_backtest(history, {"ARIMA": 2.0, "XGBoost": 1.0}, n_windows=1)
     result = evaluate_ensemble(cv, history, ["ARIMA", "XGBoost"])
     assert result.scheme == "fixed"
     assert result.ensemble.weights.default.to_dict() == pytest.approx(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from testkit.toy import toy_backtest, toy_history
 
 from ml.ensemble.intervals import ResidualCalibration
 from ml.ensemble.weights import (
@@ -26,39 +27,9 @@ MEMBERS = ["ARIMA", "Prophet", "XGBoost", "LSTM"]
 H = 7
 
 
-def _history(n_series: int = 6, days: int = 120, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    dates = pd.date_range("2024-01-01", periods=days, freq="D")
-    frames = []
-    for i in range(n_series):
-        level = 5 + 3 * i
-        y = rng.poisson(level * (1 + 0.3 * np.sin(2 * np.pi * np.arange(days) / 7)))
-        frames.append(
-            pd.DataFrame(
-                {UNIQUE_ID: f"s{i}", DS: dates, Y: y.astype(float), DEPT_ID: "A" if i % 2 else "B"}
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
-def _backtest(history: pd.DataFrame, noise: dict[str, float], n_windows: int = 3, seed: int = 1):
-    """Backtest-shaped frame: each member = actual + noise of the given std (0 = perfect)."""
-    rng = np.random.default_rng(seed)
-    last = history[DS].max()
-    cutoffs = [last - pd.Timedelta(days=H * (n_windows - i)) for i in range(n_windows)]
-    parts = []
-    for cutoff in cutoffs:
-        rows = history[(history[DS] > cutoff) & (history[DS] <= cutoff + pd.Timedelta(days=H))]
-        part = rows[[UNIQUE_ID, DS, Y]].assign(**{CUTOFF: cutoff})
-        for member, std in noise.items():
-            part[member] = np.maximum(part[Y] + rng.normal(0, std, len(part)), 0.0)
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True)[[UNIQUE_ID, DS, CUTOFF, Y, *noise]]
-
-
 @pytest.fixture(scope="module")
 def history():
-    return _history()
+    return toy_history()
 
 
 def test_fixed_weights_are_the_design_weights_and_renormalise():
@@ -72,7 +43,7 @@ def test_fixed_weights_are_the_design_weights_and_renormalise():
 
 @pytest.mark.parametrize("scheme", [s for s in SCHEMES if s not in ("fixed", "equal")])
 def test_a_perfect_member_gets_almost_all_the_weight(history, scheme):
-    cv = _backtest(history, {"ARIMA": 4.0, "Prophet": 0.01, "XGBoost": 3.0, "LSTM": 5.0})
+    cv = toy_backtest(history, {"ARIMA": 4.0, "Prophet": 0.01, "XGBoost": 3.0, "LSTM": 5.0})
     weights = learn_weights(cv, history, MEMBERS, scheme)
     assert weights.mean()["Prophet"] > 0.95
     assert weights.matrix(np.array(["s0", "s5"])).sum(axis=1) == pytest.approx([1.0, 1.0])
@@ -100,7 +71,7 @@ def test_nnls_weights_match_a_constrained_least_squares_solver():
 
 
 def test_missing_member_is_dropped_and_weights_renormalised(history):
-    cv = _backtest(history, {"ARIMA": 1.0, "Prophet": 1.0, "XGBoost": 1.0})
+    cv = toy_backtest(history, {"ARIMA": 1.0, "Prophet": 1.0, "XGBoost": 1.0})
     cv["LSTM"] = np.nan  # the LSTM family failed
     weights = learn_weights(cv, history, MEMBERS, "inverse_error")
     assert weights.members == ["ARIMA", "Prophet", "XGBoost"]
@@ -111,7 +82,7 @@ def test_missing_member_is_dropped_and_weights_renormalised(history):
 
 
 def test_no_backtest_errors_falls_back_to_the_design_weights(history):
-    empty = _backtest(history, {m: 1.0 for m in MEMBERS}).iloc[:0]
+    empty = toy_backtest(history, {m: 1.0 for m in MEMBERS}).iloc[:0]
     empty = pd.concat([empty, pd.DataFrame({m: [np.nan] for m in MEMBERS})])
     weights = learn_weights(empty.assign(**{m: 1.0 for m in MEMBERS}), history, MEMBERS, "nnls")
     assert weights.scheme == "fixed"
@@ -125,7 +96,7 @@ def test_combine_renormalises_over_the_members_a_row_has():
 
 
 def test_series_weights_follow_each_series_best_member(history):
-    cv = _backtest(history, {"ARIMA": 0.01, "XGBoost": 4.0})
+    cv = toy_backtest(history, {"ARIMA": 0.01, "XGBoost": 4.0})
     good_xgb = cv[UNIQUE_ID].isin(["s0", "s1", "s2"])
     cv.loc[good_xgb, "XGBoost"], cv.loc[good_xgb, "ARIMA"] = cv[Y], cv[Y] + 4.0
     weights = learn_weights(cv, history, ["ARIMA", "XGBoost"], "nnls_series", shrink_series=1.0)
@@ -138,7 +109,7 @@ def test_series_weights_follow_each_series_best_member(history):
 
 
 def test_segment_weights_by_department(history):
-    cv = _backtest(history, {"ARIMA": 0.01, "XGBoost": 4.0})
+    cv = toy_backtest(history, {"ARIMA": 0.01, "XGBoost": 4.0})
     dept_a = cv[UNIQUE_ID].map(history.groupby(UNIQUE_ID)[DEPT_ID].first()) == "A"
     cv.loc[dept_a, "XGBoost"], cv.loc[dept_a, "ARIMA"] = cv[Y], cv[Y] + 4.0
     weights = learn_weights(
@@ -169,7 +140,7 @@ def test_intermittency_classes():
 
 
 def test_compare_schemes_learns_only_from_the_past(history):
-    cv = _backtest(history, {"ARIMA": 3.0, "Prophet": 1.0, "XGBoost": 2.0, "LSTM": 3.0})
+    cv = toy_backtest(history, {"ARIMA": 3.0, "Prophet": 1.0, "XGBoost": 2.0, "LSTM": 3.0})
     last = cv[CUTOFF].max()
     cv.loc[cv[CUTOFF] == last, "Prophet"] += 1e6  # any look at the scored window shows here
     result = compare_schemes(cv, history, MEMBERS, schemes=["nnls", "fixed"])
@@ -181,14 +152,14 @@ def test_compare_schemes_learns_only_from_the_past(history):
 
 
 def test_compare_schemes_picks_the_learned_scheme_when_one_member_is_best(history):
-    cv = _backtest(history, {"ARIMA": 4.0, "Prophet": 4.0, "XGBoost": 0.2, "LSTM": 4.0})
+    cv = toy_backtest(history, {"ARIMA": 4.0, "Prophet": 4.0, "XGBoost": 0.2, "LSTM": 4.0})
     result = compare_schemes(cv, history, MEMBERS, schemes=["fixed", "equal", "nnls"])
     assert result.best == "nnls"
 
 
 def test_ensemble_intervals_are_ordered_and_cover_on_toy_data():
-    history = _history(n_series=40, days=200, seed=5)
-    cv = _backtest(history, {"ARIMA": 2.0, "XGBoost": 2.0}, n_windows=6, seed=2)
+    history = toy_history(n_series=40, days=200, seed=5)
+    cv = toy_backtest(history, {"ARIMA": 2.0, "XGBoost": 2.0}, n_windows=6, seed=2)
     learn = cv[cv[CUTOFF] < cv[CUTOFF].max()]
     ensemble = build_ensemble(learn, history, ["ARIMA", "XGBoost"], scheme="equal")
     scored = ensemble.apply(cv[cv[CUTOFF] == cv[CUTOFF].max()], levels=[80, 95])

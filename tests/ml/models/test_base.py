@@ -13,9 +13,11 @@ import pytest
 
 from ml.models.arima import ARIMA
 from ml.models.base import NotFittedError
+from ml.models.lstm import LSTMForecaster
 from ml.models.moving_average import MovingAverage
 from ml.models.prophet import Prophet
 from ml.models.seasonal_naive import SeasonalNaive
+from ml.models.xgboost import XGBoostForecaster
 from ml.schema import DS, EVENT_NAME_1, UNIQUE_ID, Y
 
 FAMILIES = {
@@ -24,7 +26,15 @@ FAMILIES = {
     "arima_fixed": lambda: ARIMA(n_workers=1),
     "arima_auto": lambda: ARIMA(search="auto", n_workers=1),
     "prophet": lambda: Prophet(n_workers=1),
-}
+    "xgboost": lambda: XGBoostForecaster(
+        lags=(1, 7), rolling_lags=(1,), rolling_windows=(7,), n_estimators=20, max_depth=3,
+        calibration_horizon=10,
+    ),
+    "lstm": lambda: LSTMForecaster(
+        input_size=14, horizon=10, hidden_size=8, embedding_dim=2, epochs=1,
+        samples_per_epoch=64,
+    ),
+}  # fmt: skip
 
 
 def weekly_panel(n_series: int = 2, n_days: int = 70, seed: int = 0) -> pd.DataFrame:

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 import torch
 
-from ml.models.base import NotFittedError
 from ml.models.lstm import LSTMForecaster
 from ml.schema import (
     DS,
@@ -61,16 +60,6 @@ def history() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def fitted(history: pd.DataFrame) -> LSTMForecaster:
     return LSTMForecaster(**TINY).fit(history)
-
-
-def test_fit_returns_self(history: pd.DataFrame) -> None:
-    model = LSTMForecaster(**TINY)
-    assert model.fit(history) is model
-
-
-def test_predict_before_fit_raises() -> None:
-    with pytest.raises(NotFittedError):
-        LSTMForecaster().predict(H)
 
 
 def test_forecast_frame_follows_the_contract(fitted: LSTMForecaster, history) -> None:

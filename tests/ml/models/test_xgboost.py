@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.models.base import NotFittedError
 from ml.models.xgboost import XGBoostForecaster
 from ml.schema import (
     CAT_ID,
@@ -87,16 +86,6 @@ def history() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def fitted(history: pd.DataFrame) -> XGBoostForecaster:
     return XGBoostForecaster(**SMALL).fit(history)
-
-
-def test_fit_returns_self(history: pd.DataFrame) -> None:
-    model = XGBoostForecaster(**SMALL)
-    assert model.fit(history) is model
-
-
-def test_predict_before_fit_raises() -> None:
-    with pytest.raises(NotFittedError):
-        XGBoostForecaster().predict(H)
 
 
 def test_forecast_frame_follows_the_contract(fitted: XGBoostForecaster) -> None:

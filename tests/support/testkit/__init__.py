@@ -6,6 +6,7 @@
 ``corpus``        runs the ingestion defect corpus of ``tests/ml/data/corpus``
 ``m5``            the shared M5 subset as ``sales_history``, and the last-h-days holdout
 ``selection``     the design documents' per-series model selection (compared in bench)
+``toy``           toy panels and backtest frames with members of known noise (ensemble tests)
 ================  ===========================================================================
 
 ``tests/conftest.py`` puts ``tests/support`` on ``sys.path``; ``bench/testkit`` is a symbolic
