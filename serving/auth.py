@@ -42,25 +42,29 @@ def require_role(minimum: Role) -> Callable:
     """A dependency that lets through keys with ``minimum`` or a higher role."""
 
     def check(request: Request, header_key: str | None = Depends(API_KEY_HEADER)) -> Role:
-        settings: ServingSettings = request.app.state.settings
-        if not settings.auth_enabled:
-            return Role.admin
-        key = presented_key(request, header_key)
-        if key is None:
-            raise ServingError(401, "unauthorized", "an API key is required (X-API-Key header)")
-        role = role_of(settings, key)
-        if role is None:
-            raise ServingError(401, "unauthorized", "the API key is not valid")
-        if ROLE_RANK[role] < ROLE_RANK[minimum]:
-            raise ServingError(
-                403,
-                "forbidden",
-                f"this route needs the {minimum.value} role; the key has {role.value}",
-            )
-        return role
+        return authorize(request.app.state.settings, presented_key(request, header_key), minimum)
 
     check.__name__ = f"require_{minimum.value}"
     return check
+
+
+def authorize(settings: ServingSettings, key: str | None, minimum: Role) -> Role:
+    """The role of ``key`` if it may call a route that needs ``minimum`` (401/403 otherwise).
+    A plain function, called per request (the dependencies above are built at import)."""
+    if not settings.auth_enabled:
+        return Role.admin
+    if key is None:
+        raise ServingError(401, "unauthorized", "an API key is required (X-API-Key header)")
+    role = role_of(settings, key)
+    if role is None:
+        raise ServingError(401, "unauthorized", "the API key is not valid")
+    if ROLE_RANK[role] < ROLE_RANK[minimum]:
+        raise ServingError(
+            403,
+            "forbidden",
+            f"this route needs the {minimum.value} role; the key has {role.value}",
+        )
+    return role
 
 
 reader = require_role(Role.reader)

@@ -9,14 +9,13 @@ from ml.ensemble.evaluation import BASELINE, EnsembleEvaluation, model_metrics
 from ml.evaluation.training import load_logged_models
 from ml.models.families import ENSEMBLE_FAMILIES
 from ml.monitoring.alerts import MODEL_PROMOTED
+from ml.registry.gate import Decision, decide_promotion
 from ml.registry.pyfunc import log_demand_forecaster
 from ml.registry.tracking import tracked_run
 from ml.registry.versions import (
     CHAMPION,
-    Decision,
     alias_version,
     apply_gate,
-    decide_promotion,
     metrics_from_tags,
     missing_tags,
     register_version,

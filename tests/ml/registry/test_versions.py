@@ -8,6 +8,7 @@ import mlflow
 import pandas as pd
 import pytest
 
+from ml.registry.gate import decide_promotion
 from ml.registry.tracking import TrackingConfig, tracked_run
 from ml.registry.versions import (
     CHALLENGER,
@@ -17,7 +18,6 @@ from ml.registry.versions import (
     apply_gate,
     code_version,
     data_checksum,
-    decide_promotion,
     metrics_from_tags,
     missing_tags,
     promote,
@@ -184,7 +184,7 @@ def test_rollback_without_a_champion_is_an_error(client):
 
 
 def test_the_gate_checks_coverage_at_each_level_it_is_given():
-    from ml.registry.versions import decide_promotion
+    from ml.registry.gate import decide_promotion
 
     champion = {"rmsse": 1.0, "bias": 0.0, "coverage_80": 0.80, "coverage_95": 0.95}
     challenger = {"rmsse": 0.8, "bias": 0.0, "coverage_80": 0.80, "coverage_95": 0.70}
