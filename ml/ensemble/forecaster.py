@@ -116,10 +116,15 @@ class EnsembleForecaster(Forecaster):
             out[forecast_column(alias, "hi", lv)] = upper
         return out
 
+    @property
+    def price_members(self) -> list[Forecaster]:
+        """The members that learn from ``sell_price`` (what a price what-if moves)."""
+        return [m for m in self.members if price_sensitive(m)]
+
     def base_prices(self) -> pd.Series | None:
         """The price each series' forecast assumes (its last known price), from the first
         member that learns from prices; None when no member does."""
-        movers = [m for m in self.members if price_sensitive(m)]
+        movers = self.price_members
         if not movers or SELL_PRICE not in movers[0].history_:
             return None
         return last_known_price(movers[0].history_)

@@ -38,7 +38,7 @@ from mlflow.types.schema import ColSpec, Schema
 
 # EnsembleForecaster is imported here, not only used: versions pickled before the ensemble
 # package existed name it ml.pyfunc.EnsembleForecaster (see ml/__init__.py).
-from ml.ensemble.forecaster import DEFAULT_LEVELS, KEYS, EnsembleForecaster, price_sensitive
+from ml.ensemble.forecaster import DEFAULT_LEVELS, KEYS, EnsembleForecaster
 from ml.ensemble.weights import Ensemble, combine
 from ml.models.base import Forecaster
 from ml.schema import DS, SELL_PRICE, UNIQUE_ID
@@ -148,7 +148,7 @@ class DemandForecasterModel(PythonModel):
             forecasts = forecaster.member_forecasts(h, X_df)
             return forecasts[forecasts[UNIQUE_ID].isin(ids)]
         base = self.base_[self.base_["_step"] <= h]
-        movers = [m for m in forecaster.members if price_sensitive(m)]
+        movers = forecaster.price_members
         if not movers:
             return base[base[UNIQUE_ID].isin(ids)]
         fresh = forecaster.member_forecasts(h, X_df, movers)
@@ -197,7 +197,7 @@ def _future_prices(forecaster: EnsembleForecaster, h: int, whatif) -> pd.DataFra
     """Future exogenous rows of the price-sensitive members with the what-if prices applied."""
     from ml.models.covariates import future_exogenous
 
-    movers = [m for m in forecaster.members if price_sensitive(m)]
+    movers = forecaster.price_members
     if whatif is None or not movers:
         return None
     future = future_exogenous(movers[0].history_, h, None)

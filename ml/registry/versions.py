@@ -21,12 +21,12 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from ml.data.locations import MODEL_NAME
 from ml.registry.gate import Decision
 from ml.schema import DS, UNIQUE_ID, Y
 
 logger = logging.getLogger(__name__)
 
-MODEL_NAME = "demand_forecaster"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 PREVIOUS_CHAMPION = "previous_champion"
