@@ -146,7 +146,7 @@ def _is_simple(text: str, lines: list[str], first: int, delimiter: str) -> bool:
 
 
 def _read_simple(name: str, text: str, lines: list[str], first: int, delimiter: str) -> RawTable:
-    body = "\n".join(lines[first:])
+    body = text if first == 0 else "\n".join(lines[first:])  # skip leading blank lines
     grid = pd.read_csv(
         io.StringIO(body),
         sep=delimiter,
