@@ -12,18 +12,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ml.models.base import Forecaster
-from ml.models.frames import (
-    forecast_frame,
-    history_matrix,
-    is_nonnegative,
-    last_dates,
-    prepare_history,
-)
-from ml.models.intervals import conformal_width, fill_nan_widths, symmetric_bounds
+from ml.models.baseline import MatrixBaseline
 
 
 def rolling_mean(matrix: np.ndarray, window: int) -> np.ndarray:
@@ -46,7 +37,7 @@ def step_errors(matrix: np.ndarray, window: int, max_horizon: int) -> np.ndarray
     return errors
 
 
-class MovingAverage(Forecaster):
+class MovingAverage(MatrixBaseline):
     """Flat forecast at the mean of the last ``window`` values, conformal intervals per step."""
 
     def __init__(
@@ -63,26 +54,17 @@ class MovingAverage(Forecaster):
         self.freq = freq
         self.alias = alias
 
-    def _fit(self, df: pd.DataFrame) -> None:
-        history = prepare_history(df)
-        length = self.calibration_window + self.max_horizon + self.window - 1
-        _, matrix = history_matrix(history, length, min_length=self.window + 1)
-        self.last_ds_ = last_dates(history)
+    def _matrix_size(self) -> tuple[int, int]:
+        return self.calibration_window + self.max_horizon + self.window - 1, self.window + 1
+
+    def _fit_matrix(self, matrix: np.ndarray) -> None:
         level = rolling_mean(matrix[:, -self.window :], self.window)[:, 0]
         self.level_ = np.nan_to_num(level)
         self.errors_ = step_errors(matrix, self.window, self.max_horizon)
-        self.nonnegative_ = is_nonnegative(history)
 
-    def update(self, df: pd.DataFrame) -> MovingAverage:
-        """Re-anchor on newer history (nothing is estimated, so this is a refit)."""
-        return self.fit(df)
+    def _point(self, steps: np.ndarray) -> np.ndarray:
+        return np.repeat(self.level_[:, None], steps.size, axis=1)
 
-    def _predict(self, h: int, X_df: pd.DataFrame | None, level: list[int]) -> pd.DataFrame:
-        point = np.repeat(self.level_[:, None], h, axis=1)
-        bounds = {}
-        if level:
-            widths = np.stack([conformal_width(self.errors_, lv) for lv in level], axis=-1)
-            steps = np.minimum(np.arange(h), self.max_horizon - 1)
-            widths = fill_nan_widths(widths)[:, steps]
-            bounds = symmetric_bounds(point, widths, level, self.nonnegative_)
-        return forecast_frame(self.last_ds_, h, self.freq, self.alias, point, bounds)
+    def _error_group(self, steps: np.ndarray) -> np.ndarray:
+        """Steps beyond ``max_horizon`` reuse the errors of the last one."""
+        return np.minimum(steps, self.max_horizon - 1)

@@ -11,17 +11,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 
-from ml.models.base import Forecaster
-from ml.models.frames import (
-    forecast_frame,
-    history_matrix,
-    is_nonnegative,
-    last_dates,
-    prepare_history,
-)
-from ml.models.intervals import conformal_width, fill_nan_widths, symmetric_bounds
+from ml.models.baseline import MatrixBaseline
 
 
 def fill_rows(matrix: np.ndarray) -> np.ndarray:
@@ -32,7 +23,7 @@ def fill_rows(matrix: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(matrix), means[:, None], matrix)
 
 
-class SeasonalNaive(Forecaster):
+class SeasonalNaive(MatrixBaseline):
     """``y[T+j] = y[T+j-m*ceil(j/m)]`` with conformal intervals per series and season ahead."""
 
     def __init__(
@@ -49,17 +40,16 @@ class SeasonalNaive(Forecaster):
         self.freq = freq
         self.alias = alias
 
-    def _fit(self, df: pd.DataFrame) -> None:
-        history = prepare_history(df)
+    def _matrix_size(self) -> tuple[int, int]:
         m = self.season_length
-        length = self.calibration_window + m * self.max_seasons
-        _, matrix = history_matrix(history, length, min_length=m + 1)
-        self.last_ds_ = last_dates(history)
+        return self.calibration_window + m * self.max_seasons, m + 1
+
+    def _fit_matrix(self, matrix: np.ndarray) -> None:
+        m = self.season_length
         self.season_ = fill_rows(matrix[:, -m:])
         self.errors_ = np.stack(
             [self._lag_errors(matrix, m * k) for k in range(1, self.max_seasons + 1)], axis=1
         )
-        self.nonnegative_ = is_nonnegative(history)
 
     def _lag_errors(self, matrix: np.ndarray, lag: int) -> np.ndarray:
         """Lag-``lag`` differences over the last ``calibration_window`` points (NaN padded)."""
@@ -69,18 +59,9 @@ class SeasonalNaive(Forecaster):
             errors[:, errors.shape[1] - diffs.shape[1] :] = diffs
         return errors
 
-    def update(self, df: pd.DataFrame) -> SeasonalNaive:
-        """Re-anchor on newer history (nothing is estimated, so this is a refit)."""
-        return self.fit(df)
+    def _point(self, steps: np.ndarray) -> np.ndarray:
+        return self.season_[:, steps % self.season_length]
 
-    def _predict(self, h: int, X_df: pd.DataFrame | None, level: list[int]) -> pd.DataFrame:
-        m = self.season_length
-        steps = np.arange(h)
-        point = self.season_[:, steps % m]
-        bounds = {}
-        if level:
-            widths = np.stack([conformal_width(self.errors_, lv) for lv in level], axis=-1)
-            season = np.minimum(steps // m, self.max_seasons - 1)
-            widths = fill_nan_widths(widths)[:, season]
-            bounds = symmetric_bounds(point, widths, level, self.nonnegative_)
-        return forecast_frame(self.last_ds_, h, self.freq, self.alias, point, bounds)
+    def _error_group(self, steps: np.ndarray) -> np.ndarray:
+        """The ``k``-th season ahead uses the lag-``k*m`` errors; later seasons the last."""
+        return np.minimum(steps // self.season_length, self.max_seasons - 1)
