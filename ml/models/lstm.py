@@ -39,22 +39,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.models.base import Forecaster
 from ml.models.covariates import (
     calendar_features,
     covariate_features,
-    event_vocabulary,
     future_exogenous,
-    reference_prices,
     static_codes,
-    static_vocabulary,
 )
-from ml.models.intervals import (
-    SCALE_DAYS,
-    ConformalCalibrator,
-    interval_columns,
-    series_scale,
-)
+from ml.models.global_model import GlobalForecaster, price_history
+from ml.models.intervals import SCALE_DAYS, ConformalCalibrator, series_scale
 from ml.schema import DS, SELL_PRICE, UNIQUE_ID, Y
 
 logger = logging.getLogger(__name__)
@@ -78,7 +70,7 @@ class _Panel:
     start: np.ndarray  # (n,) first observed position of each series
 
 
-class LSTMForecaster(Forecaster):
+class LSTMForecaster(GlobalForecaster):
     """Global encoder-decoder LSTM with calendar and price covariates."""
 
     alias = "LSTM"
@@ -122,13 +114,9 @@ class LSTMForecaster(Forecaster):
         self.alias = alias
 
     # -- fit ------------------------------------------------------------------------------
-    def _fit(self, df: pd.DataFrame) -> None:
+    def _fit_sorted(self, df: pd.DataFrame) -> None:
         if self.loss not in ("poisson", "mse"):
             raise ValueError(f"loss must be 'poisson' or 'mse', got {self.loss!r}")
-        df = df.sort_values([UNIQUE_ID, DS], kind="stable").reset_index(drop=True)
-        self.static_vocab_ = static_vocabulary(df)
-        self.ref_price_ = reference_prices(df)
-        self.events_ = event_vocabulary(df)
         self._anchor(df)
         with _torch_settings(self.seed, self.n_threads):
             cal = self._calibration_days()
@@ -137,20 +125,12 @@ class LSTMForecaster(Forecaster):
 
     def _anchor(self, df: pd.DataFrame) -> None:
         """Series, codes, panel and interval scale of the (sorted) history to forecast from."""
-        statics = df.groupby(UNIQUE_ID, sort=True)[list(self.static_vocab_)].first()
+        statics = self._series_statics(df)
         self.codes_ = static_codes(statics, self.static_vocab_).to_numpy(dtype="int64") + 1
         self.series_ = statics.index.to_numpy()
         self.panel_ = self._panel(df)
-        self.history_ = df[[UNIQUE_ID, DS, *([SELL_PRICE] if SELL_PRICE in df else [])]]
+        self.history_ = price_history(df)
         self.scale_ = series_scale(_tail(self.panel_.y, self.panel_.mask, SCALE_DAYS))
-
-    def update(self, df: pd.DataFrame) -> LSTMForecaster:
-        """Re-anchor on newer history without retraining: the same network reads the last
-        ``input_size`` days of ``df``; the interval calibration is kept."""
-        if not getattr(self, "is_fitted_", False):
-            return self.fit(df)
-        self._anchor(df.sort_values([UNIQUE_ID, DS], kind="stable").reset_index(drop=True))
-        return self
 
     def _calibration_days(self) -> int:
         """Days held out for calibration (0 when the series are too short to spare them)."""
@@ -309,11 +289,7 @@ class LSTMForecaster(Forecaster):
         cov = self._covariates(future).reshape(series.size, h, -1)
         origins = np.full(series.size, self.panel_.y.shape[1] - 1)
         point = np.maximum(self._forecast(series, origins, cov), 0.0)
-        out = future[[UNIQUE_ID, DS]].reset_index(drop=True)
-        out[self.alias] = point.ravel()
-        return out.assign(
-            **interval_columns(self.alias, point, self.scale_, self.calibrator_, level)
-        )
+        return self._forecast_frame(future, point, self.scale_, level)
 
 
 def _tail(y: np.ndarray, mask: np.ndarray, days: int) -> np.ndarray:

@@ -23,30 +23,22 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ml.models.base import Forecaster
 from ml.models.covariates import (
     COVARIATE_COLUMNS,
     covariate_features,
-    event_vocabulary,
     future_exogenous,
-    reference_prices,
     static_codes,
-    static_vocabulary,
 )
-from ml.models.intervals import (
-    SCALE_DAYS,
-    ConformalCalibrator,
-    interval_columns,
-    series_scale_from_moves,
-)
-from ml.schema import DS, SELL_PRICE, UNIQUE_ID, Y
+from ml.models.global_model import GlobalForecaster, price_history
+from ml.models.intervals import SCALE_DAYS, ConformalCalibrator, series_scale_from_moves
+from ml.schema import DS, UNIQUE_ID, Y
 
 logger = logging.getLogger(__name__)
 
 DATE_FEATURES = ["dayofweek", "day", "month", "dayofyear"]
 
 
-class XGBoostForecaster(Forecaster):
+class XGBoostForecaster(GlobalForecaster):
     """Global recursive XGBoost over all series with calendar, price and event covariates."""
 
     alias = "XGBoost"
@@ -90,32 +82,27 @@ class XGBoostForecaster(Forecaster):
         self.alias = alias
 
     # -- fit ------------------------------------------------------------------------------
-    def _fit(self, df: pd.DataFrame) -> None:
-        df = df.sort_values([UNIQUE_ID, DS], kind="stable").reset_index(drop=True)
-        self.static_vocab_ = static_vocabulary(df)
-        self.ref_price_ = reference_prices(df)
-        self.events_ = event_vocabulary(df)
-        self.statics_ = df.groupby(UNIQUE_ID, sort=True)[list(self.static_vocab_)].first()
+    def _fit_sorted(self, df: pd.DataFrame) -> None:
+        self.statics_ = self._series_statics(df)
         self.calibrator_, model = self._calibrate(df)
-        # without a refit the calibration model forecasts from the full history (new_df)
-        self.new_df_ = None if model is None else self._features(df)
         if model is None or self.refit_after_calibration:
-            model, self.new_df_ = self._train(df), None
-        self.mlf_ = model
-        self.history_ = df[[UNIQUE_ID, DS, Y, *([SELL_PRICE] if SELL_PRICE in df else [])]]
-        self.scale_ = _tail_scale(df)
+            self.mlf_ = self._train(df)
+            self._keep_origin(df, new_df=None)
+        else:  # without a refit the calibration model forecasts from the full history (new_df)
+            self.mlf_ = model
+            self._keep_origin(df, new_df=self._features(df))
 
-    def update(self, df: pd.DataFrame) -> XGBoostForecaster:
-        """Re-anchor on newer history without re-estimating: the same trees forecast from the
-        end of ``df`` (its lags feed the recursion); the interval calibration is kept."""
-        if not getattr(self, "is_fitted_", False):
-            return self.fit(df)
-        df = df.sort_values([UNIQUE_ID, DS], kind="stable").reset_index(drop=True)
-        self.statics_ = df.groupby(UNIQUE_ID, sort=True)[list(self.static_vocab_)].first()
-        self.new_df_ = self._features(df)
-        self.history_ = df[[UNIQUE_ID, DS, Y, *([SELL_PRICE] if SELL_PRICE in df else [])]]
+    def _anchor(self, df: pd.DataFrame) -> None:
+        """The same trees forecast from the end of ``df`` (its lags feed the recursion)."""
+        self.statics_ = self._series_statics(df)
+        self._keep_origin(df, new_df=self._features(df))
+
+    def _keep_origin(self, df: pd.DataFrame, new_df: pd.DataFrame | None) -> None:
+        """Where forecasts start: the lags to recurse from (``None``: the training data's),
+        the prices to extend and the interval scale."""
+        self.new_df_ = new_df
+        self.history_ = price_history(df)
         self.scale_ = _tail_scale(df)
-        return self
 
     def _calibrate(self, df: pd.DataFrame) -> tuple[ConformalCalibrator | None, object]:
         """Fit without the last days of the series long enough to spare them, and score the
@@ -215,10 +202,7 @@ class XGBoostForecaster(Forecaster):
         forecast = forecast.sort_values([UNIQUE_ID, DS], kind="stable").reset_index(drop=True)
         point = np.maximum(forecast[self.alias].to_numpy(), 0.0).reshape(-1, h)
         scale = self.scale_.reindex(forecast[UNIQUE_ID].iloc[::h]).to_numpy()
-        out = forecast[[UNIQUE_ID, DS]].copy()
-        out[self.alias] = point.ravel()
-        columns = interval_columns(self.alias, point, scale, self.calibrator_, level)
-        return out.assign(**columns)
+        return self._forecast_frame(forecast, point, scale, level)
 
 
 def _exog(frame: pd.DataFrame) -> dict[str, pd.Series]:
