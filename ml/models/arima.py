@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ml.models.base import check_choice
 from ml.models.frames import series_tails
 from ml.models.parallel import DEFAULT_CHUNKS_PER_WORKER
 from ml.models.per_series import PerSeriesForecaster
@@ -103,8 +104,7 @@ class ARIMA(PerSeriesForecaster):
         freq: str = "D",
         alias: str = "ARIMA",
     ):
-        if search not in ("fixed", "auto"):
-            raise ValueError(f"search must be 'fixed' or 'auto', got {search!r}")
+        check_choice("search", search, ("fixed", "auto"))
         self.season_length = season_length
         self.search = search
         self.order = tuple(order)

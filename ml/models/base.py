@@ -24,6 +24,13 @@ class NotFittedError(RuntimeError):
     """``predict`` was called before ``fit``."""
 
 
+def check_choice(name: str, value: object, choices: Sequence[str]) -> None:
+    """Reject a hyper-parameter outside its few allowed values (``ValueError`` naming them)."""
+    if value not in choices:
+        allowed = " or ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
 class Forecaster(ABC):
     """Base class: subclasses implement ``_fit`` and ``_predict``."""
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ml.models.base import check_choice
 from ml.models.covariates import (
     calendar_features,
     covariate_features,
@@ -115,8 +116,7 @@ class LSTMForecaster(GlobalForecaster):
 
     # -- fit ------------------------------------------------------------------------------
     def _fit_sorted(self, df: pd.DataFrame) -> None:
-        if self.loss not in ("poisson", "mse"):
-            raise ValueError(f"loss must be 'poisson' or 'mse', got {self.loss!r}")
+        check_choice("loss", self.loss, ("poisson", "mse"))
         self._anchor(df)
         with _torch_settings(self.seed, self.n_threads):
             cal = self._calibration_days()

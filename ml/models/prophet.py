@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ml.models.base import check_choice
 from ml.models.frames import series_tails
 from ml.models.intervals import conformal_width
 from ml.models.parallel import DEFAULT_CHUNKS_PER_WORKER
@@ -137,10 +138,7 @@ class Prophet(PerSeriesForecaster):
         freq: str = "D",
         alias: str = "Prophet",
     ):
-        if interval_method not in ("conformal", "native"):
-            raise ValueError(
-                f"interval_method must be 'conformal' or 'native', got {interval_method!r}"
-            )
+        check_choice("interval_method", interval_method, ("conformal", "native"))
         self.yearly_min_days = yearly_min_days
         self.changepoint_prior_scale = changepoint_prior_scale
         self.seasonality_mode = seasonality_mode
