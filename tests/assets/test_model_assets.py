@@ -1,5 +1,6 @@
 import dagster as dg
 import pytest
+from testkit.dagster_runs import asset_metadata
 
 from assets.ingestion.assets import lake_tables, sales_history
 from assets.models.assets import MODEL_ASSETS
@@ -25,15 +26,6 @@ def trained(tmp_path_factory, small_synthetic):
     return result, resources
 
 
-def _metadata(result, asset_name):
-    event = next(
-        e
-        for e in result.get_asset_materialization_events()
-        if e.materialization.asset_key.to_user_string() == asset_name
-    )
-    return {k: v.value for k, v in event.materialization.metadata.items()}
-
-
 def test_each_family_is_one_mlflow_run_with_metrics_artifacts_and_the_run_id(trained):
     result, resources = trained
     assert result.success
@@ -42,7 +34,7 @@ def test_each_family_is_one_mlflow_run_with_metrics_artifacts_and_the_run_id(tra
         ("baseline_model", ["SeasonalNaive", "MovingAverage"]),
         ("xgboost_model", ["XGBoost"]),
     ):
-        metadata = _metadata(result, asset_name)
+        metadata = asset_metadata(result, asset_name)
         run = client.get_run(metadata["mlflow_run_id"])
         assert run.info.status == "FINISHED"
         assert metadata["models"] == aliases
@@ -65,7 +57,7 @@ def test_backtest_output_has_both_windows_for_every_series(trained):
 
 def test_fitted_models_are_logged_and_reload(trained):
     result, resources = trained
-    run_id = _metadata(result, "xgboost_model")["mlflow_run_id"]
+    run_id = asset_metadata(result, "xgboost_model")["mlflow_run_id"]
     (model,) = load_logged_models(resources["mlflow"].config().client(), run_id)
     forecast = model.predict(7, level=[80])
     assert forecast["unique_id"].nunique() == 16
@@ -93,6 +85,6 @@ def test_a_family_that_fails_outputs_nothing_and_its_check_fails(trained, monkey
     assert result.success  # the run goes on: the ensemble drops the family
     output = result.output_for_node("lstm_model")
     assert output.cv.empty and not output.trained
-    assert "simulated out-of-memory" in _metadata(result, "lstm_model")["error"]
+    assert "simulated out-of-memory" in asset_metadata(result, "lstm_model")["error"]
     (evaluation,) = result.get_asset_check_evaluations()
     assert not evaluation.passed

@@ -2,6 +2,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
+from testkit.dagster_runs import asset_metadata
 
 from assets.pricing.assets import price_elasticity, price_recommendations, reorder_points
 from ml.data.history import build_sales_history
@@ -59,25 +60,16 @@ def materialised(history, tmp_path_factory):
     return result, settings
 
 
-def _metadata(result, name):
-    event = next(
-        e
-        for e in result.get_asset_materialization_events()
-        if e.materialization.asset_key.to_user_string() == name
-    )
-    return {k: v.value for k, v in event.materialization.metadata.items()}
-
-
 def test_pricing_assets_materialise_with_metadata(materialised):
     result, _ = materialised
     assert result.success
-    elasticity = _metadata(result, "price_elasticity")
+    elasticity = asset_metadata(result, "price_elasticity")
     assert elasticity["items"] == 14 and elasticity["share_negative"] > 0.9
     assert elasticity["model_response"]["status"].startswith(("no champion", "unavailable"))
-    recs = _metadata(result, "price_recommendations")
+    recs = asset_metadata(result, "price_recommendations")
     assert recs["series"] == 28 and recs["rows_written"] == 28
     assert recs["assumed_costs"] == 28  # no catalogue in this lake: the margin assumption
-    points = _metadata(result, "reorder_points")
+    points = asset_metadata(result, "reorder_points")
     assert points["series"] == 28 and points["assumed_stock"] == 28
 
 
