@@ -1,6 +1,6 @@
-import subprocess
-import sys
 from pathlib import Path
+
+from testkit.processes import run_python
 
 from orchestration.definitions import build_definitions, defs
 
@@ -63,13 +63,6 @@ def test_module_level_definitions_exist():
 def test_dagster_definitions_validate_passes(tmp_path):
     env = {"DAGSTER_HOME": str(tmp_path), "PATH": ""}
     (tmp_path / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
-    result = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    args = ["-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"]
+    result = run_python(args, cwd=REPO_ROOT, env=env, timeout=120)
     assert "passed validation" in result.stderr + result.stdout

@@ -8,13 +8,13 @@ Nothing is committed as a pickle; the repository's history is the fixture.
 import json
 import os
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
+from testkit.processes import run_python
 
 REPO = Path(__file__).resolve().parents[3]
 BEFORE_THE_MOVE = "768943b305b0dbaea5ec06d12cd1b2fbf2f51373"
@@ -56,20 +56,8 @@ def test_a_version_pickled_with_the_old_module_paths_loads_and_forecasts_the_sam
     registry = tmp_path / "registry"
     registry.mkdir()
     env = {**os.environ, "PYTHONPATH": str(code), "MLFLOW_TRACKING_URI": ""}
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import sys; sys.path.insert(0, {str(code)!r}); exec(open({str(SCRIPT)!r}).read())",
-            str(registry),
-        ],
-        cwd=code,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+    script = f"import sys; sys.path.insert(0, {str(code)!r}); exec(open({str(SCRIPT)!r}).read())"
+    run = run_python(["-c", script, str(registry)], cwd=code, env=env, timeout=600)
     uri = json.loads(run.stdout.strip().splitlines()[-1])["uri"]
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
