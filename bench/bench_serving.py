@@ -53,52 +53,36 @@ log = logging.getLogger("bench_serving")
 def register_version(m5_dir: Path, uri: str) -> dict:
     """Train on M5 short, log the pyfunc, register it and make it champion."""
     from testkit.m5 import load_m5_sales_history
+    from testkit.registry import ensemble_parts, register_ensemble
 
-    from ml.ensemble.intervals import ResidualCalibration
-    from ml.ensemble.weights import ENSEMBLE, Ensemble, EnsembleWeights, combine
-    from ml.evaluation.backtest import cross_validation
-    from ml.models.moving_average import MovingAverage
-    from ml.models.seasonal_naive import SeasonalNaive
-    from ml.models.xgboost import XGBoostForecaster
-    from ml.registry.pyfunc import log_demand_forecaster
-    from ml.registry.tracking import TrackingConfig, tracked_run
-    from ml.registry.versions import MODEL_NAME, promote, register_version
-    from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
+    from ml.ensemble.weights import Ensemble, EnsembleWeights
+    from ml.registry.tracking import TrackingConfig
+    from ml.schema import DS, UNIQUE_ID
 
     started = time.perf_counter()
     history = load_m5_sales_history(m5_dir, "short")
-    cv = cross_validation(SeasonalNaive(), history, H, n_windows=2, step_size=H)
-    cv = cv.merge(
-        cross_validation(MovingAverage(), history, H, n_windows=2, step_size=H).drop(columns=[Y]),
-        on=[UNIQUE_ID, DS, CUTOFF],
-    )
-    base = EnsembleWeights("bench", pd.Series({"SeasonalNaive": 0.5, "MovingAverage": 0.5}))
-    cv[ENSEMBLE] = combine(cv, base)
-    calibration = ResidualCalibration.from_backtest(cv, ENSEMBLE)
-    xgb = XGBoostForecaster(
+    xgboost = dict(
         lags=(1, 7, 14),
         rolling_lags=(1, 7),
         rolling_windows=(7,),
         n_estimators=60,
         learning_rate=0.1,
         max_depth=6,
-        calibration_horizon=H,
         n_jobs=1,
     )
-    members = [m.fit(history) for m in (SeasonalNaive(), MovingAverage(), xgb)]
+    members, calibration = ensemble_parts(history, H, xgboost)
     ensemble = Ensemble(EnsembleWeights("bench", pd.Series(WEIGHTS)), calibration)
     config = TrackingConfig(uri, "bench-serving", str(WORK / "artifacts"))
-    with tracked_run(config, "bench-serving-ensemble") as run:
-        info = log_demand_forecaster(members, ensemble, history, max_horizon=H)
-    client = config.client()
-    version = register_version(
-        client,
-        info.model_uri,
+    _, version = register_ensemble(
+        config,
+        members,
+        ensemble,
+        history,
         {"code_version": "bench"},
-        run_id=run.info.run_id,
-        model_id=info.model_id,
+        run_name="bench-serving-ensemble",
+        champion=True,
+        max_horizon=H,
     )
-    promote(client, MODEL_NAME, version.version)
     return {
         "version": version.version,
         "series": history[UNIQUE_ID].nunique(),

@@ -87,40 +87,13 @@ def price_response_history():
 
 
 def _small_ensemble_parts(history, h: int, n_windows: int = 2, n_estimators: int = 20):
-    """Fitted members (two baselines and a small price-aware XGBoost) and interval calibration.
+    """Fitted members (two baselines and a small price-aware XGBoost) and interval calibration."""
+    from testkit.registry import ensemble_parts
 
-    The calibration comes from an equal-weight naive backtest, so tests can put any weights on
-    the members without refitting anything.
-    """
-    import pandas as pd
-
-    from ml.ensemble.intervals import ResidualCalibration
-    from ml.ensemble.weights import ENSEMBLE, EnsembleWeights, combine
-    from ml.evaluation.backtest import cross_validation
-    from ml.models.moving_average import MovingAverage
-    from ml.models.seasonal_naive import SeasonalNaive
-    from ml.models.xgboost import XGBoostForecaster
-    from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
-
-    xgb = XGBoostForecaster(
-        lags=(1, 7),
-        rolling_lags=(1,),
-        rolling_windows=(7,),
-        n_estimators=n_estimators,
-        max_depth=3,
-        calibration_horizon=h,
+    xgboost = dict(
+        lags=(1, 7), rolling_lags=(1,), rolling_windows=(7,), n_estimators=n_estimators, max_depth=3
     )
-    members = [m.fit(history) for m in (SeasonalNaive(), MovingAverage(), xgb)]
-    cv = cross_validation(SeasonalNaive(), history, h, n_windows=n_windows, step_size=h)
-    cv = cv.merge(
-        cross_validation(MovingAverage(), history, h, n_windows=n_windows, step_size=h).drop(
-            columns=[Y]
-        ),
-        on=[UNIQUE_ID, DS, CUTOFF],
-    )
-    weights = EnsembleWeights("test", pd.Series({"SeasonalNaive": 0.5, "MovingAverage": 0.5}))
-    cv[ENSEMBLE] = combine(cv, weights)
-    return members, ResidualCalibration.from_backtest(cv, ENSEMBLE)
+    return ensemble_parts(history, h, xgboost, n_windows)
 
 
 @pytest.fixture(scope="session")

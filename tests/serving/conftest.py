@@ -13,17 +13,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from testkit.registry import register_ensemble, sqlite_tracking, tracking_uri_restored
 
 from ml.ensemble.weights import Ensemble, EnsembleWeights
-from ml.registry.pyfunc import log_demand_forecaster
-from ml.registry.tracking import TrackingConfig, tracked_run
-from ml.registry.versions import MODEL_NAME, promote, register_version
+from ml.registry.tracking import TrackingConfig
+from ml.registry.versions import MODEL_NAME
 from ml.schema import DS, UNIQUE_ID
 from serving.app import create_app
 from serving.settings import ServingSettings
@@ -44,28 +43,26 @@ def history(price_response_history) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory, history, small_ensemble_parts) -> Iterator[TrackingConfig]:
     """Versions 1 (champion) and 2 (challenger) of demand_forecaster in a temporary store."""
-    folder = tmp_path_factory.mktemp("serving-mlflow")
-    config = TrackingConfig(
-        f"sqlite:///{folder}/mlflow.db", "serving-test", str(folder / "artifacts")
-    )
-    previous = mlflow.get_tracking_uri()
+    config = sqlite_tracking(tmp_path_factory.mktemp("serving-mlflow"), "serving-test")
     members, calibration = small_ensemble_parts(history, H)
-    client = config.client()
-    for number, weights in WEIGHTS.items():
-        ensemble = Ensemble(EnsembleWeights("test", pd.Series(weights)), calibration)
-        with tracked_run(config, f"ensemble-{number}") as run:
-            info = log_demand_forecaster(members, ensemble, history, max_horizon=H)
-        tags = {
-            "code_version": "test",
-            "metric.rmsse": f"{0.8 + number / 100}",
-            "training_window_end": str(history[DS].max().date()),
-        }
-        version = register_version(
-            client, info.model_uri, tags, run_id=run.info.run_id, model_id=info.model_id
-        )
-        if number == 1:
-            promote(client, MODEL_NAME, version.version)
-    mlflow.set_tracking_uri(previous)
+    with tracking_uri_restored():
+        for number, weights in WEIGHTS.items():
+            ensemble = Ensemble(EnsembleWeights("test", pd.Series(weights)), calibration)
+            tags = {
+                "code_version": "test",
+                "metric.rmsse": f"{0.8 + number / 100}",
+                "training_window_end": str(history[DS].max().date()),
+            }
+            register_ensemble(
+                config,
+                members,
+                ensemble,
+                history,
+                tags,
+                run_name=f"ensemble-{number}",
+                champion=number == 1,
+                max_horizon=H,
+            )
     yield config
 
 

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from testkit.processes import run_python
+from testkit.registry import register_ensemble, sqlite_tracking, tracking_uri_restored
 
 from ml.ensemble.forecaster import EnsembleForecaster, window_forecast
 from ml.ensemble.weights import ENSEMBLE, Ensemble, EnsembleWeights
 from ml.models.moving_average import MovingAverage
 from ml.models.seasonal_naive import SeasonalNaive
 from ml.models.xgboost import XGBoostForecaster
-from ml.registry.pyfunc import MODEL_VERSION, DemandForecasterModel, log_demand_forecaster
-from ml.registry.tracking import TrackingConfig, tracked_run
-from ml.registry.versions import CHAMPION, load_version, promote, register_version
+from ml.registry.pyfunc import MODEL_VERSION, DemandForecasterModel
+from ml.registry.versions import CHAMPION, load_version
 from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
 
 H = 7
@@ -117,29 +115,16 @@ def test_lstm_update_keeps_the_network(history):
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
     """A file-based tracking store and registry in a temporary folder."""
-    folder = tmp_path_factory.mktemp("mlflow")
-    config = TrackingConfig(
-        f"sqlite:///{folder}/mlflow.db", "pyfunc-test", str(folder / "artifacts")
-    )
-    previous = mlflow.get_tracking_uri()
-    yield config
-    mlflow.set_tracking_uri(previous)
+    with tracking_uri_restored():
+        yield sqlite_tracking(tmp_path_factory.mktemp("mlflow"), "pyfunc-test")
 
 
 @pytest.fixture(scope="module")
 def champion(registry, forecaster, history):
-    with tracked_run(registry, "ensemble") as run:
-        info = log_demand_forecaster(forecaster.members, forecaster.ensemble, history)
-    client = registry.client()
-    version = register_version(
-        client,
-        info.model_uri,
-        {"code_version": "x"},
-        run_id=run.info.run_id,
-        model_id=info.model_id,
+    members, ensemble = forecaster.members, forecaster.ensemble
+    return register_ensemble(
+        registry, members, ensemble, history, {"code_version": "x"}, champion=True
     )
-    promote(client, "demand_forecaster", version.version)
-    return info, version
 
 
 @pytest.mark.slow
@@ -171,15 +156,7 @@ def test_fresh_process_loads_the_champion_by_alias(registry, champion, forecaste
         "out.to_json(sys.argv[1], orient='records', date_format='iso')\n"
     )
     env = {"MLFLOW_TRACKING_URI": registry.tracking_uri, "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(target)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_python(["-c", code, str(target)], cwd=tmp_path, env=env, timeout=180)
     out = pd.DataFrame(json.loads(target.read_text()))
     direct = forecaster.predict(5, level=[95])
     assert len(out) == len(direct) == 5 * 5

@@ -7,9 +7,10 @@ import re
 import mlflow
 import pandas as pd
 import pytest
+from testkit.registry import sqlite_tracking, tracking_uri_restored
 
 from ml.registry.gate import decide_promotion
-from ml.registry.tracking import TrackingConfig, tracked_run
+from ml.registry.tracking import tracked_run
 from ml.registry.versions import (
     CHALLENGER,
     CHAMPION,
@@ -115,18 +116,15 @@ def test_version_tags_are_complete():
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("registry")
-    config = TrackingConfig(
-        f"sqlite:///{tmp_path}/mlflow.db", "registry-test", str(tmp_path / "artifacts")
-    )
-    previous = mlflow.get_tracking_uri()
-    with tracked_run(config, "model") as run:
-        (tmp_path / "model").mkdir()
-        (tmp_path / "model" / "MLmodel").write_text("artifact_path: model\n")
-        mlflow.log_artifacts(str(tmp_path / "model"), artifact_path="model")
-    client = config.client()
-    client.run_id = run.info.run_id
-    yield client
-    mlflow.set_tracking_uri(previous)
+    config = sqlite_tracking(tmp_path, "registry-test")
+    with tracking_uri_restored():
+        with tracked_run(config, "model") as run:
+            (tmp_path / "model").mkdir()
+            (tmp_path / "model" / "MLmodel").write_text("artifact_path: model\n")
+            mlflow.log_artifacts(str(tmp_path / "model"), artifact_path="model")
+        client = config.client()
+        client.run_id = run.info.run_id
+        yield client
 
 
 def _register(client, rmsse: float, name: str = NAME):

@@ -7,6 +7,9 @@
 ``m5``            the shared M5 subset as ``sales_history``, and the last-h-days holdout
 ``selection``     the design documents' per-series model selection (compared in bench)
 ``toy``           toy panels and backtest frames with members of known noise (ensemble tests)
+``registry``      a small fitted ensemble, a throw-away MLflow registry, the ensemble registered
+``dagster_runs``  the metadata of one asset in a ``dg.materialize`` result
+``processes``     Python in a fresh process that must succeed
 ================  ===========================================================================
 
 ``tests/conftest.py`` puts ``tests/support`` on ``sys.path``; ``bench/testkit`` is a symbolic
