@@ -59,6 +59,19 @@ def _file(lines: list[bytes], header=b"date,store_id,item_id,units,price") -> by
     return b"\n".join([header, *lines]) + b"\n"
 
 
+def _ingest_sales(zone, lines: list[bytes], name="pos.csv", limits: IngestLimits | None = None):
+    """Drop one sales CSV of ``lines`` into the landing zone and ingest it: its one outcome."""
+    source, lake = zone
+    (source.folder / name).write_bytes(_file(lines))
+    [outcome] = ingest_pending(source, lake, limits).outcomes
+    return outcome
+
+
+def _negative_prices(lines: list[bytes], rows: tuple[int, ...]) -> list[bytes]:
+    """``lines`` with the price of ``rows`` made -1 (rejected rows)."""
+    return [line.replace(b",2.5", b",-1", 1) if i in rows else line for i, line in enumerate(lines)]
+
+
 def test_good_files_land_once_and_again_adds_nothing(zone):
     source, lake = zone
     (source.folder / "sales.csv").write_bytes(GOOD_SALES)
@@ -112,8 +125,7 @@ def test_a_file_with_a_few_bad_rows_lands_its_good_rows_and_quarantines_the_rest
     lines = _sales_lines(10)
     lines[3] = b"2024-01-04,CA_1,FOODS_1_001,2.5,2.5"
     lines[7] = b"2024-01-08,,FOODS_1_001,1,2.5"
-    (source.folder / "pos.csv").write_bytes(_file(lines))
-    [outcome] = ingest_pending(source, lake).outcomes
+    outcome = _ingest_sales(zone, lines)
     assert outcome.status == "partially_ingested"
     assert (outcome.rows_in, outcome.rows_landed, outcome.rows_rejected) == (10, 8, 2)
     assert outcome.rejected_by_code == {"fractional_units": 1, "missing_keys": 1}
@@ -136,11 +148,7 @@ def test_a_file_with_a_few_bad_rows_lands_its_good_rows_and_quarantines_the_rest
 
 def test_a_mostly_bad_file_is_quarantined_whole_with_its_bad_rows_listed(zone):
     source, lake = zone
-    lines = _sales_lines(10)
-    for i in (1, 2, 5):
-        lines[i] = lines[i].replace(b",2.5", b",-1", 1)  # negative price
-    (source.folder / "pos.csv").write_bytes(_file(lines))
-    [outcome] = ingest_pending(source, lake).outcomes
+    outcome = _ingest_sales(zone, _negative_prices(_sales_lines(10), (1, 2, 5)))
     assert outcome.status == "quarantined" and outcome.code == "non_positive_price"
     assert (outcome.rows_in, outcome.rows_landed, outcome.rows_rejected) == (10, 0, 3)
     assert "30%" in outcome.message and "20%" in outcome.message
@@ -150,23 +158,16 @@ def test_a_mostly_bad_file_is_quarantined_whole_with_its_bad_rows_listed(zone):
 
 
 def test_the_bad_row_share_limit_is_a_setting(zone):
-    source, lake = zone
-    lines = _sales_lines(10)
-    for i in (1, 2, 5):
-        lines[i] = lines[i].replace(b",2.5", b",-1", 1)
-    (source.folder / "pos.csv").write_bytes(_file(lines))
-    [outcome] = ingest_pending(
-        source, lake, replace(IngestLimits(), max_bad_row_share=0.5)
-    ).outcomes
+    lines = _negative_prices(_sales_lines(10), (1, 2, 5))
+    outcome = _ingest_sales(zone, lines, limits=replace(IngestLimits(), max_bad_row_share=0.5))
     assert outcome.status == "partially_ingested" and outcome.rows_landed == 7
 
 
 def test_returns_are_kept_as_net_units_and_floored_for_the_models(zone):
-    source, lake = zone
+    _, lake = zone
     lines = _sales_lines(30)
     lines[4] = b"2024-01-05,CA_1,FOODS_1_001,-2,2.5"
-    (source.folder / "store_export.csv").write_bytes(_file(lines))
-    [outcome] = ingest_pending(source, lake).outcomes
+    outcome = _ingest_sales(zone, lines, name="store_export.csv")
     assert outcome.status == "ingested" and outcome.returns_rows == 1
     sales = lake.read_table("sales")
     assert sales.loc[sales["date"] == "2024-01-05", "units"].tolist() == [-2.0]
@@ -337,11 +338,9 @@ def test_a_week_keyed_price_file_lands_after_a_calendar_without_weeks_merged_in(
 
 
 def test_rejected_rows_csv_round_trips_odd_values(zone):
-    source, lake = zone
     lines = _sales_lines(10)
     lines[2] = b'2024-01-03,CA_1,"FOODS,\n""odd""",x,2.5'
-    (source.folder / "pos.csv").write_bytes(_file(lines))
-    [outcome] = ingest_pending(source, lake).outcomes
+    outcome = _ingest_sales(zone, lines)
     rejected = pd.read_csv(outcome.moved_to, dtype=str, keep_default_na=False)
     assert rejected["item_id"].tolist() == ['FOODS,\n"odd"']
     assert rejected["line"].tolist() == ["4"]
