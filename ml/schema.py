@@ -7,6 +7,8 @@ joins the two with a double underscore (``CA_1__FOODS_3_090``) so it splits back
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 # -- series keys and target ---------------------------------------------------------------
@@ -97,3 +99,11 @@ def forecast_column(model: str, kind: str | None = None, level: int | None = Non
     if kind not in ("lo", "hi") or level is None:
         raise ValueError(f"kind must be 'lo' or 'hi' with a level, got {kind!r}, {level!r}")
     return f"{model}-{kind}-{level}"
+
+
+def forecast_columns(model: str, levels: Sequence[int]) -> list[str]:
+    """The point column, then ``lo`` and ``hi`` of each level in the order given."""
+    columns = [forecast_column(model)]
+    for level in levels:
+        columns += [forecast_column(model, "lo", level), forecast_column(model, "hi", level)]
+    return columns

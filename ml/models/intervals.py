@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.schema import forecast_column
+from ml.schema import forecast_column, forecast_columns
 
 SCALE_DAYS = 56  # recent days that set each series' interval scale (global models)
 # below this many scores a step borrows all steps' scores (a 95% quantile of 20 points is noise)
@@ -122,9 +122,7 @@ def symmetric_bounds(
 
 def clip_forecast(forecast: pd.DataFrame, alias: str, levels: Sequence[int]) -> pd.DataFrame:
     """Clip point and bounds at 0 (non-negative targets); order lo <= point <= hi is kept."""
-    columns = [forecast_column(alias)]
-    for level in levels:
-        columns += [forecast_column(alias, "lo", level), forecast_column(alias, "hi", level)]
+    columns = forecast_columns(alias, levels)
     out = forecast.copy()
     out[columns] = out[columns].clip(lower=0.0)
     return out

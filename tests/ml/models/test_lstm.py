@@ -17,7 +17,7 @@ from ml.schema import (
     STORE_ID,
     UNIQUE_ID,
     Y,
-    forecast_column,
+    forecast_columns,
 )
 
 H = 7
@@ -65,10 +65,7 @@ def fitted(history: pd.DataFrame) -> LSTMForecaster:
 def test_forecast_frame_follows_the_contract(fitted: LSTMForecaster, history) -> None:
     forecast = fitted.predict(H, level=[80, 95])
     alias = fitted.alias
-    expected = [UNIQUE_ID, DS, alias]
-    for level in (80, 95):
-        expected += [forecast_column(alias, "lo", level), forecast_column(alias, "hi", level)]
-    assert list(forecast.columns) == expected
+    assert list(forecast.columns) == [UNIQUE_ID, DS, *forecast_columns(alias, (80, 95))]
     assert forecast.groupby(UNIQUE_ID).size().eq(H).all()
     assert set(forecast[UNIQUE_ID]) == set(history[UNIQUE_ID])
     assert np.isfinite(forecast[alias]).all() and (forecast[alias] >= 0).all()

@@ -18,7 +18,7 @@ from ml.schema import (
     STORE_ID,
     UNIQUE_ID,
     Y,
-    forecast_column,
+    forecast_columns,
     series_id,
 )
 
@@ -91,10 +91,7 @@ def fitted(history: pd.DataFrame) -> XGBoostForecaster:
 def test_forecast_frame_follows_the_contract(fitted: XGBoostForecaster) -> None:
     forecast = fitted.predict(H, level=[95, 80])
     alias = fitted.alias
-    expected = [UNIQUE_ID, DS, alias]
-    for level in (80, 95):
-        expected += [forecast_column(alias, "lo", level), forecast_column(alias, "hi", level)]
-    assert list(forecast.columns) == expected
+    assert list(forecast.columns) == [UNIQUE_ID, DS, *forecast_columns(alias, (80, 95))]
     assert forecast.groupby(UNIQUE_ID).size().eq(H).all()
     assert forecast[UNIQUE_ID].nunique() == 6
     assert (forecast[alias] >= 0).all()
