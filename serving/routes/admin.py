@@ -10,14 +10,14 @@ from serving.errors import ERROR_RESPONSES, ServingError
 from serving.routes.common import service_of
 from serving.schemas import ReloadResponse
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(
+    prefix="/v1/admin", tags=["admin"], responses=ERROR_RESPONSES, dependencies=[Depends(admin)]
+)
 
 
 @router.post(
     "/reload",
     response_model=ReloadResponse,
-    responses=ERROR_RESPONSES,
-    dependencies=[Depends(admin)],
     summary="Load the alias's version now",
 )
 async def reload(request: Request) -> ReloadResponse:

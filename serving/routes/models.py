@@ -11,14 +11,14 @@ from serving.routes.common import service_of
 from serving.schemas import ModelsResponse
 from serving.service import version_info
 
-router = APIRouter(prefix="/v1", tags=["models"])
+router = APIRouter(
+    prefix="/v1", tags=["models"], responses=ERROR_RESPONSES, dependencies=[Depends(reader)]
+)
 
 
 @router.get(
     "/models",
     response_model=ModelsResponse,
-    responses=ERROR_RESPONSES,
-    dependencies=[Depends(reader)],
     summary="Registered versions of the served model",
 )
 async def models(

@@ -32,12 +32,12 @@ from serving.pricing_schemas import (
 )
 from serving.schemas import SeriesId
 
-router = APIRouter(tags=["pricing"])
 RESPONSES = {
     **ERROR_RESPONSES,
     404: {"model": ErrorBody, "description": "not_found"},
     409: {"model": ErrorBody, "description": "conflict"},
 }
+router = APIRouter(tags=["pricing"], responses=RESPONSES)
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500).")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip.")]
 RecommendationId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -66,7 +66,6 @@ def decision_actor(request: Request, header_key: str | None = Depends(API_KEY_HE
 @router.get(
     "/v1/pricing/recommendations",
     response_model=RecommendationPage,
-    responses=RESPONSES,
     dependencies=[Depends(reader)],
     summary="Price recommendations, newest batch by default",
 )
@@ -95,7 +94,6 @@ def list_recommendations(
 @router.get(
     "/v1/pricing/recommendations/{recommendation_id}",
     response_model=RecommendationDetail,
-    responses=RESPONSES,
     dependencies=[Depends(reader)],
     summary="One recommendation with every status change",
 )
@@ -113,7 +111,6 @@ def _decide(request: Request, recommendation_id: int, status: str, actor: str, b
 @router.post(
     "/v1/pricing/recommendations/{recommendation_id}/accept",
     response_model=RecommendationDetail,
-    responses=RESPONSES,
     summary="Accept a pending recommendation (manager)",
 )
 def accept(
@@ -129,7 +126,6 @@ def accept(
 @router.post(
     "/v1/pricing/recommendations/{recommendation_id}/reject",
     response_model=RecommendationDetail,
-    responses=RESPONSES,
     summary="Reject a pending recommendation (manager)",
 )
 def reject(
@@ -145,7 +141,6 @@ def reject(
 @router.get(
     "/v1/pricing/elasticity/{item_id}",
     response_model=Elasticity,
-    responses=RESPONSES,
     dependencies=[Depends(reader)],
     summary="An item's price elasticity with its 90 % interval",
 )
@@ -157,7 +152,6 @@ def elasticity(request: Request, item_id: Annotated[SeriesId, Path()]) -> Elasti
 @router.post(
     "/v1/pricing/optimize",
     response_model=OptimizeResponse,
-    responses=RESPONSES,
     dependencies=[Depends(reader)],
     summary="The recommended price for a strategy, bounds and stock",
 )
@@ -169,7 +163,6 @@ def optimize(request: Request, body: OptimizeRequest) -> OptimizeResponse:
 @router.get(
     "/v1/inventory/reorder-points",
     response_model=ReorderPointPage,
-    responses=RESPONSES,
     dependencies=[Depends(reader)],
     tags=["inventory"],
     summary="Reorder points, order quantities and stock-out alerts per series",
