@@ -1,4 +1,8 @@
-"""Resources bound once in the definitions: local by default, S3 by setting."""
+"""Resources bound once in the definitions: local by default, S3 by setting.
+
+A resource that hands a plain ``ml`` spec (drift, backtest, ingest limits, inventory policy)
+to the assets takes its field defaults from that spec, so each default is stated once.
+"""
 
 from __future__ import annotations
 
@@ -91,11 +95,11 @@ class MonitoringResource(dg.ConfigurableResource):
     tracking_uri: str
     experiment: str = "retailiq-monitoring"
     artifact_root: str = ""
-    reference_days: int = 28
-    current_days: int = 7
-    kl_threshold: float = 0.1
-    drifted_share_limit: float = 0.5
-    max_rows: int = 20_000
+    reference_days: int = DriftSpec.reference_days
+    current_days: int = DriftSpec.current_days
+    kl_threshold: float = DriftSpec.kl_threshold
+    drifted_share_limit: float = DriftSpec.drifted_share_limit
+    max_rows: int = DriftSpec.max_rows
     accuracy_threshold: float = 85.0
     accuracy_days: int = 3
     cooldown_days: int = 7
@@ -143,11 +147,11 @@ class PricingResource(dg.ConfigurableResource):
 
     url: str
     default_margin: float = 0.35
-    lead_time_days: int = 7
+    lead_time_days: int = InventoryPolicy.lead_time_days
     lead_time_by_item: str = "{}"
-    service_level: float = 0.95
-    review_period_days: int = 7
-    assumed_cover_days: float = 14.0
+    service_level: float = InventoryPolicy.service_level
+    review_period_days: int = InventoryPolicy.review_period_days
+    assumed_cover_days: float = InventoryPolicy.assumed_cover_days
     inventory_path: str = ""
 
     def store(self) -> PricingStore:
@@ -172,12 +176,12 @@ class BacktestResource(dg.ConfigurableResource):
     ``{"lstm": {"epochs": 2}, "xgboost": {"n_estimators": 200}}``.
     """
 
-    h: int = 28
-    n_windows: int = 3
-    step_size: int = 28
-    refit: bool = True
-    levels: list[int] = [80, 95]
-    min_history_days: int = 30
+    h: int = BacktestSpec.h
+    n_windows: int = BacktestSpec.n_windows
+    step_size: int = BacktestSpec.step_size
+    refit: bool = BacktestSpec.refit
+    levels: list[int] = list(BacktestSpec.levels)
+    min_history_days: int = BacktestSpec.min_history_days
     family_params: str = "{}"
 
     def params_for(self, family: str) -> dict:
@@ -210,13 +214,13 @@ class LandingZoneResource(dg.ConfigurableResource):
     s3_prefix: str = "landing"
     s3_quarantine_prefix: str = "quarantine"
     s3: S3Resource | None = None
-    max_units: float = 1e7
-    max_price: float = 1e6
-    min_date: str = "2000-01-01"
-    max_future_days: int = 730
-    sales_max_future_days: int = 1
-    max_bad_row_share: float = 0.2
-    returns: str = "net"
+    max_units: float = IngestLimits.max_units
+    max_price: float = IngestLimits.max_price
+    min_date: str = IngestLimits.min_date.isoformat()
+    max_future_days: int = IngestLimits.max_future_days
+    sales_max_future_days: int = IngestLimits.sales_max_future_days
+    max_bad_row_share: float = IngestLimits.max_bad_row_share
+    returns: str = IngestLimits.returns
 
     def limits(self) -> IngestLimits:
         """The bounds a landed row must satisfy (README: reason codes)."""
