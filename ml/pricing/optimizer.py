@@ -119,13 +119,13 @@ def optimal_price(
     elif strategy == "volume":
         target = np.where(e < 0.0, -np.inf, np.inf)
     elif strategy == "clearance":
-        target = _clearance_target(p0, e, daily_demand, stock, clearance_days, lo, hi)
+        target = _clearance_target(p0, e, daily_demand, stock, clearance_days)
     else:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     return np.clip(target, lo, hi)
 
 
-def _clearance_target(p0, e, daily_demand, stock, days, lo, hi) -> np.ndarray:
+def _clearance_target(p0, e, daily_demand, stock, days) -> np.ndarray:
     if stock is None:
         raise ValueError("the clearance strategy needs the stock to clear")
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -128,3 +128,86 @@ def test_a_model_instance_is_cloned_not_mutated():
 def test_window_before_the_data_is_an_error():
     with pytest.raises(ValueError, match="no data"):
         cross_validation(LastValue(), panel(5), h=3, n_windows=3, step_size=3)
+
+
+@pytest.mark.parametrize("h, n_windows, step_size", [(0, 1, 1), (1, 0, 1), (1, 1, 0), (-2, 3, 1)])
+def test_each_window_setting_below_one_is_refused_by_name(h, n_windows, step_size):
+    message = f"h, n_windows and step_size must be >= 1, got {h}, {n_windows}, {step_size}"
+    with pytest.raises(ValueError) as refused:
+        window_cutoffs(pd.Timestamp("2024-01-20"), h, n_windows, step_size)
+    assert str(refused.value) == message
+
+
+def test_the_smallest_windows_are_allowed():
+    assert window_cutoffs(pd.Timestamp("2024-01-20"), 1, 1, 1) == [pd.Timestamp("2024-01-19")]
+    cv = cross_validation(LastValue(), panel(), h=1)  # one window by default
+    assert cv[CUTOFF].unique().tolist() == [pd.Timestamp("2024-01-19")]
+    assert cv[DS].unique().tolist() == [pd.Timestamp("2024-01-20")]
+
+
+@pytest.mark.parametrize("refit", [0, -1])
+def test_a_refit_period_below_one_is_refused(refit):
+    with pytest.raises(ValueError) as refused:
+        cross_validation(LastValue(), panel(), h=2, n_windows=2, refit=refit)
+    assert str(refused.value) == f"refit must be a bool or an int >= 1, got {refit}"
+
+
+def test_refit_every_window_as_an_int_fits_each_window():
+    record: list = []
+    cross_validation(lambda: LastValue(record), panel(), h=2, n_windows=3, refit=1)
+    assert [kind for kind, _ in record if kind != "X_df"] == ["fit", "fit", "fit"]
+
+
+def test_the_missing_update_error_names_the_model():
+    with pytest.raises(TypeError) as refused:
+        cross_validation(LastValue(), panel(), h=2, n_windows=2, refit=False)
+    assert str(refused.value) == "LastValue has no update(df): backtest it with refit=True"
+
+
+def test_without_exogenous_columns_the_model_gets_no_future_frame():
+    record: list = []
+    cross_validation(LastValue(record), panel().drop(columns=SELL_PRICE), h=2, n_windows=2)
+    assert [value for kind, value in record if kind == "X_df"] == [None, None]
+
+
+def test_the_future_frame_and_the_result_are_freshly_indexed():
+    record: list = []
+    cv = cross_validation(LastValue(record), panel(), h=3, n_windows=2, step_size=3)
+    assert cv.index.equals(pd.RangeIndex(len(cv)))
+    for x_df in (value for kind, value in record if kind == "X_df"):
+        assert x_df.index.equals(pd.RangeIndex(len(x_df)))
+        assert list(x_df.columns) == [UNIQUE_ID, DS, SELL_PRICE]
+
+
+class Doubled(LastValue):
+    """Answers every row twice: the backtest must refuse it rather than double the actuals."""
+
+    def _predict(self, h, X_df, level):
+        once = super()._predict(h, X_df, level)
+        return pd.concat([once, once], ignore_index=True)
+
+
+class Misdated(LastValue):
+    """Forecasts the right series on the wrong days (a day late)."""
+
+    def _predict(self, h, X_df, level):
+        out = super()._predict(h, X_df, level)
+        return out.assign(**{DS: out[DS] + pd.Timedelta(days=1)})
+
+
+def test_forecasts_join_the_actuals_one_to_one_on_series_and_day():
+    with pytest.raises(pd.errors.MergeError):
+        cross_validation(Doubled(), panel(), h=2)
+    misdated = cross_validation(Misdated(), panel(), h=2)
+    assert len(misdated) == 4  # every actual kept, in order
+    assert misdated[DS].tolist() == [pd.Timestamp(d) for d in ["2024-01-19", "2024-01-20"] * 2]
+    assert misdated["Last"].isna().tolist() == [True, False, True, False]
+
+
+def test_each_window_is_logged(caplog):
+    with caplog.at_level("INFO", logger="ml.evaluation.backtest"):
+        cross_validation(LastValue(), panel(), h=2, n_windows=2, step_size=3)
+    assert [r.getMessage() for r in caplog.records if r.name == "ml.evaluation.backtest"] == [
+        "window 1/2 (cutoff 2024-01-15) done",
+        "window 2/2 (cutoff 2024-01-18) done",
+    ]

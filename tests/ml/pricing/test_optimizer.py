@@ -198,3 +198,166 @@ def test_a_window_too_narrow_for_a_cent_keeps_the_price_inside_it():
     result = optimize(1.002, 0.5, -1.5, 5.0, "profit", PriceBounds(max_step=0.001))
     assert result["price_floor"] <= result["recommended_price"] <= result["price_cap"]
     assert result["recommended_price"] == pytest.approx(1.002 * 1.001)
+
+
+# -- each rule at its edge (the closed forms switch branch exactly at these elasticities) ----
+def price_for(strategy, elasticity, cost=5.0, demand_per_day=1.0, stock=None, **bounds):
+    return optimize(
+        10.0, cost, elasticity, demand_per_day, strategy, PriceBounds(**bounds), stock=stock
+    )["recommended_price"]
+
+
+@pytest.mark.parametrize(
+    "strategy, elasticity, expected",
+    [
+        ("profit", -1.0, 11.0),  # unit elasticity: no interior optimum, the upper bound
+        ("revenue", -1.0, 10.0),  # revenue is flat: no change
+        ("revenue", -1.5, 9.0),
+        ("revenue", -0.5, 11.0),
+        ("volume", 0.0, 11.0),  # demand does not fall with the price: sell at the top
+        ("volume", 0.5, 11.0),
+        ("volume", -0.5, 9.0),
+        ("clearance", 0.0, 11.0),
+        ("clearance", 0.5, 11.0),
+    ],
+)
+def test_each_strategy_switches_branch_exactly_at_its_elasticity(strategy, elasticity, expected):
+    assert price_for(strategy, elasticity, stock=1.0) == expected
+
+
+def test_the_profit_optimum_between_minus_two_and_minus_one_is_interior_and_in_cents():
+    # c e / (1 + e) = 3.2345 * 3 = 9.7035 -> 9.70 (cents, not 9.704)
+    assert price_for("profit", -1.5, cost=3.2345, min_markup=1.0) == 9.7
+
+
+def test_clearance_prices_where_the_stock_just_clears():
+    # 15 units over 30 days at 0.5 a day clear at today's price exactly (elasticity -1)
+    assert price_for("clearance", -1.0, demand_per_day=0.5, stock=15.0) == 10.0
+    # a tiny stock that also just clears at today's price
+    assert price_for("clearance", -1.0, demand_per_day=0.5 / 30, stock=0.5) == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize(
+    "stock, per_day, expected", [(0.0, 1.0, 11.0), (0.0, 0.0, 11.0), (5.0, 0.0, 9.0)]
+)
+def test_clearance_with_nothing_to_clear_or_no_demand(stock, per_day, expected):
+    """No stock: any price clears (the highest); no demand: none does (the one that sells most)."""
+    assert price_for("clearance", -2.0, demand_per_day=per_day, stock=stock) == expected
+
+
+def test_clearance_without_stock_is_refused():
+    with pytest.raises(ValueError) as refused:
+        price_for("clearance", -2.0)
+    assert str(refused.value) == "the clearance strategy needs the stock to clear"
+
+
+def test_an_unknown_strategy_is_refused_by_name():
+    from ml.pricing.optimizer import optimal_price
+
+    message = f"strategy must be one of {STRATEGIES}, got 'cheapest'"
+    with pytest.raises(ValueError) as refused:
+        optimal_price("cheapest", 10.0, 5.0, -2.0, 1.0, 9.0, 11.0)
+    assert str(refused.value) == message
+    with pytest.raises(ValueError) as refused:
+        price_for("cheapest", -2.0)
+    assert str(refused.value) == message
+
+
+def test_edge_cases_raise_no_numpy_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for strategy in ("profit", "revenue", "volume"):
+            price_for(strategy, -1.0)
+        for stock, per_day, e in [(0.0, 0.0, -2.0), (5.0, 0.0, -2.0), (1e300, 1e-300, -1e-3)]:
+            price_for("clearance", e, demand_per_day=per_day, stock=stock)
+
+
+def test_a_window_that_starts_on_a_cent_keeps_that_cent():
+    assert price_for("volume", -2.0) == 9.0  # lo = 10 x 0.9 exactly, not 9.01
+
+
+def test_a_window_one_cent_wide_rounds_to_its_cent():
+    # lo 9.005 and hi 9.01: 9.01 is the one cent inside, wherever the optimum lies
+    for strategy in ("volume", "profit"):
+        assert price_for(strategy, -2.0, min_price=9.005, max_price=9.01, min_markup=0) == 9.01
+
+
+def test_a_window_exactly_one_price_wide_is_not_a_conflict():
+    window = price_window(
+        np.array([10.0]), np.array([10.0]), PriceBounds(min_markup=0, min_price=11.0)
+    )
+    assert window.lo.tolist() == [11.0] and window.hi.tolist() == [11.0]
+    assert window.conflict.tolist() == [False]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"min_markup": -0.1},
+        {"max_price_ratio": 0.0},
+        {"max_price_ratio": -1.0},
+        {"max_step": 0.0},
+        {"max_step": 1.0},
+        {"max_step": 1.5},
+    ],
+)
+def test_bounds_outside_their_ranges_are_refused(fields):
+    with pytest.raises(ValueError) as refused:
+        PriceBounds(**fields)
+    assert str(refused.value) == "need min_markup >= 0, max_price_ratio > 0 and 0 < max_step < 1"
+
+
+def test_bounds_at_the_edges_of_their_ranges_are_allowed():
+    for fields in (
+        {"min_markup": 0.0},
+        {"max_price_ratio": 1e-9},
+        {"max_step": 0.999},
+        {"min_price": 5.0},
+        {"max_price": 5.0},
+        {"min_price": 5.0, "max_price": 5.0},
+    ):
+        PriceBounds(**fields)
+    with pytest.raises(ValueError) as refused:
+        PriceBounds(min_price=6.0, max_price=5.0)
+    assert str(refused.value) == "min_price 6.0 exceeds max_price 5.0"
+
+
+def test_one_recommendation_echoes_its_inputs_in_plain_python_types():
+    bounds = PriceBounds(max_step=0.2)
+    result = optimize(10.0, 5.0, -2.0, 3.0, "revenue", bounds, stock=7.0, elasticity_se=0.5)
+    assert result["strategy"] == "revenue"
+    assert result["bounds"] == {
+        "min_markup": 1.1,
+        "max_price_ratio": 2.0,
+        "max_step": 0.2,
+        "min_price": None,
+        "max_price": None,
+    }
+    assert result["stock"] == 7.0 and result["elasticity_se"] == 0.5
+    for key, value in result.items():
+        assert type(value) in (float, int, bool, str, dict), (key, type(value))
+
+
+def test_the_defaults_are_profit_28_days_30_days_to_clear_and_no_uncertainty():
+    default = optimize(10.0, 5.0, -2.0, 3.0)
+    assert default == {**optimize(10.0, 5.0, -2.0, 3.0, "profit", horizon_days=28.0)}
+    assert default["strategy"] == "profit" and default["confidence"] == 1.0
+    # units over 28 days at the recommended price (10 -> 10.00 is inside: c e/(1+e) = 10)
+    assert default["expected_units"] == pytest.approx(3.0 * 28)
+    clearing = optimize(10.0, 5.0, -2.0, 3.0, "clearance", stock=1.0)
+    assert "clear in 30 days" in clearing["reasoning"]
+    frame = pd.DataFrame(
+        {
+            "current_price": [10.0],
+            "unit_cost": [5.0],
+            "elasticity": [-2.0],
+            "elasticity_se": [0.0],
+            "daily_demand": [3.0],
+        }
+    )
+    table = recommend(frame)  # no stock column: fine for every strategy but clearance
+    assert table["recommended_price"].tolist() == [10.0]
+    assert table["expected_units"].tolist() == [pytest.approx(84.0)]
+    assert table["reasoning"].iloc[0].startswith("profit: ")
