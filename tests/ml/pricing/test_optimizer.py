@@ -361,3 +361,93 @@ def test_the_defaults_are_profit_28_days_30_days_to_clear_and_no_uncertainty():
     assert table["recommended_price"].tolist() == [10.0]
     assert table["expected_units"].tolist() == [pytest.approx(84.0)]
     assert table["reasoning"].iloc[0].startswith("profit: ")
+
+
+# -- what a person reads: one line of reasoning per recommendation ----------------------------
+@pytest.mark.parametrize(
+    "strategy, cost, e, per_day, stock, bounds, price, reasoning",
+    [
+        ("profit", 5.0, -2.0, 1.0, None, {}, 10.0,
+         "profit: elasticity -2.00 puts the profit-maximising price at 10.00 "
+         "(cost 5.00 x e/(1+e)); no change."),
+        ("profit", 3.2345, -1.5, 1.0, None, {"min_markup": 1.0}, 9.7,
+         "profit: elasticity -1.50 puts the profit-maximising price at 9.70 "
+         "(cost 3.23 x e/(1+e)); inside the bounds."),
+        ("profit", 5.0, -0.5, 1.0, None, {}, 11.0,
+         "profit: demand is inelastic (elasticity -0.50 >= -1), so a higher price earns more; "
+         "limited to one step of 10 %."),
+        ("revenue", 5.0, -1.5, 1.0, None, {}, 9.0,
+         "revenue: elastic demand (elasticity -1.50 < -1): a lower price earns more revenue; "
+         "limited to one step of 10 %."),
+        ("revenue", 1.0, -0.5, 1.0, None, {"max_price": 10.5}, 10.5,
+         "revenue: elasticity -0.50 >= -1: a higher price earns more revenue; "
+         "held at the price cap 10.50."),
+        ("volume", 8.5, -2.0, 1.0, None, {}, 9.35,
+         "volume: the lowest allowed price sells the most (elasticity -2.00); "
+         "held at the price floor 9.35."),
+        ("volume", 0.5, -2.0, 1.0, None, {"max_step": 0.9}, 1.0,
+         "volume: the lowest allowed price sells the most (elasticity -2.00); "
+         "limited to one step of 90 %."),
+        ("volume", 20.0, -2.0, 1.0, None, {}, 11.0,
+         "volume: the lowest allowed price sells the most (elasticity -2.00); the price floor "
+         "22.00 lies above the cap 20.00; the floor wins within one step (10 %)."),
+        ("volume", 15.0, -2.0, 1.0, None, {}, 11.0,
+         "volume: the lowest allowed price sells the most (elasticity -2.00); the current price "
+         "is below the price floor, so it moves one full step (10 %)."),
+        ("volume", 1.0, -2.0, 1.0, None, {"max_price": 5.0}, 9.0,
+         "volume: the lowest allowed price sells the most (elasticity -2.00); the current price "
+         "is above the price cap, so it moves one full step (10 %)."),
+        # floor and cap equal (5.00) but both below the step: the cap side, not "floor above cap"
+        ("volume", 0.0, -2.0, 1.0, None, {"min_price": 5.0, "max_price": 5.0}, 9.0,
+         "volume: the lowest allowed price sells the most (elasticity -2.00); the current price "
+         "is above the price cap, so it moves one full step (10 %)."),
+        ("clearance", 5.0, -1.0, 0.5, 15.0, {}, 10.0,
+         "clearance: 15 units clear in 30 days at this price; no change."),
+        ("clearance", 5.0, -2.0, 1.0, 1000.0, {}, 9.0,
+         "clearance: 1000 units cannot clear in 30 days within the bounds (about 37 sell); "
+         "limited to one step of 10 %."),
+    ],
+)  # fmt: skip
+def test_the_reasoning_names_the_rule_and_the_bound_that_decided(
+    strategy, cost, e, per_day, stock, bounds, price, reasoning
+):
+    result = optimize(10.0, cost, e, per_day, strategy, PriceBounds(**bounds), stock=stock)
+    assert result["recommended_price"] == pytest.approx(price)
+    assert result["reasoning"] == reasoning
+
+
+# -- confidence: how many of the elasticity's 19 quantiles move the price the same way -------
+def test_confidence_counts_the_quantiles_that_agree_with_the_move():
+    from ml.pricing.optimizer import confidence
+
+    def share(price, se):  # profit at e = -2, cost 5: the optimum is today's price, 10
+        return confidence("profit", [price], [10.0], [5.0], [-2.0], [se], [1.0], [9.0], [11.0])
+
+    # with se 0.5 the nine lower quantiles say "down", the middle "flat", the nine upper "up"
+    assert share(10.0, 0.5).tolist() == [pytest.approx(1 / 19)]
+    assert share(11.0, 0.5).tolist() == [pytest.approx(9 / 19)]
+    assert share(9.0, 0.5).tolist() == [pytest.approx(9 / 19)]
+    assert share(10.0, 0.0).tolist() == [1.0]
+    assert share(10.04, 0.0).tolist() == [1.0]  # within half a percent counts as no change
+    assert share(10.06, 0.0).tolist() == [0.0]
+    assert share(9.94, 0.0).tolist() == [0.0]
+
+
+def test_confidence_of_a_clearance_uses_the_stock_demand_and_days():
+    from ml.pricing.optimizer import confidence
+
+    # 15 units at 0.5 a day clear at 10 over 30 days (e = -1); over 20 days they need 9
+    args = ([10.0], [5.0], [-1.0], [0.0], [0.5], [9.0], [11.0], [15.0])
+    assert confidence("clearance", [10.0], *args).tolist() == [1.0]
+    assert confidence("clearance", [10.0], *args, clearance_days=20.0).tolist() == [0.0]
+    assert confidence("clearance", [9.0], *args, clearance_days=20.0).tolist() == [1.0]
+
+
+@pytest.mark.parametrize(
+    "value, label", [(1.0, "high"), (0.8, "high"), (0.79, "medium"), (0.5, "medium"),
+                     (0.49, "low"), (0.0, "low")]
+)  # fmt: skip
+def test_confidence_labels_at_their_thresholds(value, label):
+    from ml.pricing.optimizer import confidence_label
+
+    assert confidence_label(np.array([value])).tolist() == [label]
