@@ -210,3 +210,167 @@ def test_ensemble_weights_compare_errors_in_each_series_own_scale():
     cv["B"] = cv[Y] + np.where(is_big, 20.0, 0.01)  # 2 on big, 0.1 on small
     weights = learn_weights(cv, history[history[DS] <= cutoff], ["A", "B"], "inverse_error")
     assert weights.default["B"] > weights.default["A"]
+
+
+# -- segments ----------------------------------------------------------------------------------
+def panel_of(series: dict[str, list[float]]) -> pd.DataFrame:
+    frames = [
+        pd.DataFrame(
+            {UNIQUE_ID: uid, DS: pd.date_range("2024-01-01", periods=len(y)), Y: np.asarray(y)}
+        )
+        for uid, y in series.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_the_four_syntetos_boylan_classes_and_their_edges():
+    rng = np.random.default_rng(0)
+    series = {
+        "smooth": [10.0] * 60,
+        "erratic": list(rng.choice([1.0, 30.0], 60)),  # every day, sizes vary a lot
+        "intermittent": [3.0 if d % 5 == 0 else 0.0 for d in range(60)],
+        "lumpy": [rng.choice([1.0, 40.0]) if d % 5 == 0 else 0.0 for d in range(60)],
+        "adi_at_edge": [5.0] * 25 + [0.0] * 8,  # 33 days / 25 sales = 1.32: not frequent
+        "ones": [1.0] * 30,  # unit sales are sales
+        "two_days_one_sale": [0.0, 4.0],  # ADI 2
+        "one_sale": [0.0] * 29 + [7.0],  # one size: no spread, steady
+        "never_sold": [0.0] * 30,
+        "cv2_just_under": [1.0, 2.0] * 20,  # squared CV 0.11
+        "cv2_over_one": [1.0, 1.0, 1.0, 30.0] * 10,  # squared CV about 2.9
+    }
+    classes = intermittency_class(panel_of(series))
+    assert classes.name == "segment"
+    assert classes.to_dict() == {
+        "smooth": "smooth",
+        "erratic": "erratic",
+        "intermittent": "intermittent",
+        "lumpy": "lumpy",
+        "adi_at_edge": "intermittent",
+        "ones": "smooth",
+        "two_days_one_sale": "intermittent",
+        "one_sale": "intermittent",
+        "never_sold": "intermittent",
+        "cv2_just_under": "smooth",
+        "cv2_over_one": "erratic",
+    }
+
+
+def test_the_class_looks_at_the_last_364_days_only():
+    year_and_a_day = [1000.0] + [10.0] * 364  # the outlier is 365 days back
+    assert intermittency_class(panel_of({"s": year_and_a_day})).tolist() == ["smooth"]
+    assert intermittency_class(panel_of({"s": year_and_a_day}), days=365).tolist() == ["erratic"]
+
+
+def test_segments_by_class_or_department_and_nothing_else(history):
+    from ml.ensemble.weights import segments
+
+    assert segments(history).equals(intermittency_class(history))
+    by_dept = segments(history, DEPT_ID)
+    assert by_dept.name == "segment" and by_dept.to_dict() == {
+        f"s{i}": "A" if i % 2 else "B" for i in range(6)
+    }
+    for by, frame in (("store_id", history), (DEPT_ID, history.drop(columns=DEPT_ID))):
+        with pytest.raises(ValueError) as refused:
+            segments(frame, by)
+        assert str(refused.value) == (
+            f"cannot segment by {by!r} (history columns: {list(frame.columns)})"
+        )
+
+
+# -- shrinkage: n / (n + k) of the way from the level above ------------------------------------
+def test_segment_weights_move_n_over_n_plus_k_from_the_pooled_weights(history):
+    from ml.ensemble.weights import nnls_solution, scaled_errors, segments
+
+    cv = toy_backtest(history, {"ARIMA": 0.5, "XGBoost": 4.0})
+    dept_a = cv[UNIQUE_ID].map(history.groupby(UNIQUE_ID)[DEPT_ID].first()) == "A"
+    cv.loc[dept_a, "XGBoost"], cv.loc[dept_a, "ARIMA"] = cv[Y] + 0.3, cv[Y] + 3.0
+    members, k = ["ARIMA", "XGBoost"], 40.0
+    weights = learn_weights(cv, history, members, "nnls_segment", DEPT_ID, shrink_segment=k)
+    assert weights.scheme == "nnls_segment" and weights.per_series.index.name == UNIQUE_ID
+    errors = scaled_errors(cv, history, members)
+    pooled = nnls_solution(errors[members].to_numpy())
+    assert weights.default.to_numpy() == pytest.approx(pooled)
+    dept_of = segments(history, DEPT_ID)
+    for dept, series in (("A", "s1"), ("B", "s0")):
+        rows = errors[errors[UNIQUE_ID].map(dept_of) == dept][members].to_numpy()
+        blend = len(rows) / (len(rows) + k)
+        expected = blend * nnls_solution(rows) + (1 - blend) * pooled
+        assert weights.per_series.loc[series].to_numpy() == pytest.approx(expected)
+    assert weights.mean().to_numpy() == pytest.approx(weights.per_series.mean().to_numpy())
+    assert not weights.mean().equals(weights.default)
+
+
+# -- the honest comparison ----------------------------------------------------------------------
+def overlapping_backtest(history, h=7, step=3, n_windows=3):
+    """Windows of ``h`` days whose cutoffs are ``step`` days apart, so they overlap."""
+    last = history[DS].max()
+    cutoffs = [last - pd.Timedelta(days=h + step * (n_windows - 1 - i)) for i in range(n_windows)]
+    rng = np.random.default_rng(5)
+    parts = []
+    for cutoff in cutoffs:
+        rows = history[(history[DS] > cutoff) & (history[DS] <= cutoff + pd.Timedelta(days=h))]
+        part = rows[[UNIQUE_ID, DS, Y]].assign(**{CUTOFF: cutoff})
+        for member, std in {"ARIMA": 2.0, "XGBoost": 1.0}.items():
+            part[member] = part[Y] + rng.normal(0, std, len(part))
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_each_scheme_learns_only_from_actuals_known_at_the_scored_cutoff(history, monkeypatch):
+    import ml.ensemble.weights as weights_module
+
+    cv = overlapping_backtest(history)
+    seen = []
+    original = weights_module.learn_weights
+
+    def spy(learn, known, members, scheme, segment_by):
+        seen.append((learn, known, scheme, segment_by))
+        return original(learn, known, members, scheme, segment_by)
+
+    monkeypatch.setattr(weights_module, "learn_weights", spy)
+    result = compare_schemes(cv, history, ["ARIMA", "XGBoost"], ["nnls", "equal"], DEPT_ID)
+    cutoffs = sorted(cv[CUTOFF].unique())
+    assert result.n_learn_windows == 2
+    assert [(scheme, by) for _, _, scheme, by in seen] == [
+        ("nnls", DEPT_ID),
+        ("equal", DEPT_ID),
+    ] * 2
+    for (learn, known, _, _), cutoff in zip(seen, np.repeat(cutoffs[1:], 2), strict=True):
+        allowed = cv[(cv[CUTOFF] < cutoff) & (cv[DS] <= cutoff)]
+        assert learn.index.equals(allowed.index)  # every allowed row, and only those
+        assert known[DS].max() == cutoff and known.index.equals(
+            history[history[DS] <= cutoff].index
+        )
+
+
+def test_the_comparison_scores_each_window_after_the_first_once(history):
+    from ml.evaluation.metrics import evaluate_forecasts
+
+    cv = overlapping_backtest(history)
+    cutoffs = sorted(cv[CUTOFF].unique())
+    cv.loc[cv[CUTOFF] == cutoffs[1], "ARIMA"] += 50.0  # the middle window is scored too
+    result = compare_schemes(cv, history, ["ARIMA", "XGBoost"], ["equal"])
+    scored = cv[cv[CUTOFF] > cutoffs[0]]
+    expected = evaluate_forecasts(scored, history, ["ARIMA", "XGBoost"]).summary()["rmsse"]
+    table = result.table.set_index("scheme")["rmsse"]
+    assert table["ARIMA"] == pytest.approx(expected["ARIMA"])
+    assert table["XGBoost"] == pytest.approx(expected["XGBoost"])
+    assert list(result.table.columns) == ["scheme", "rmsse", "mase", "wape", "bias"]
+
+
+def test_one_window_falls_back_to_the_given_scheme_and_says_so(history, caplog):
+    cv = toy_backtest(history, {"ARIMA": 1.0, "XGBoost": 1.0}, n_windows=1)
+    with caplog.at_level("WARNING", logger="ml.ensemble.weights"):
+        result = compare_schemes(cv, history, ["ARIMA", "XGBoost"], fallback="equal")
+    assert (result.best, result.n_learn_windows) == ("equal", 0)
+    assert list(result.table.columns) == ["scheme", "rmsse"] and result.table.empty
+    assert [r.getMessage() for r in caplog.records] == [
+        "ensemble: one backtest window only; using the equal scheme"
+    ]
+    assert compare_schemes(cv, history, ["ARIMA"]).best == "fixed"
+
+
+def test_two_windows_are_enough_to_compare(history):
+    cv = toy_backtest(history, {"ARIMA": 4.0, "XGBoost": 0.2}, n_windows=2)
+    result = compare_schemes(cv, history, ["ARIMA", "XGBoost"], ["fixed", "nnls"])
+    assert (result.best, result.n_learn_windows) == ("nnls", 1)
