@@ -374,3 +374,112 @@ def test_two_windows_are_enough_to_compare(history):
     cv = toy_backtest(history, {"ARIMA": 4.0, "XGBoost": 0.2}, n_windows=2)
     result = compare_schemes(cv, history, ["ARIMA", "XGBoost"], ["fixed", "nnls"])
     assert (result.best, result.n_learn_windows) == ("nnls", 1)
+
+
+# -- scales, errors, members --------------------------------------------------------------------
+def test_the_rmsse_scale_counts_moves_from_the_first_sale():
+    from ml.ensemble.weights import rmsse_scale
+
+    frame = panel_of(
+        {
+            "late_start": [0.0, 0.0, 1.0, 3.0, 0.0],  # moves 2, -3 -> sqrt(13 / 2)
+            "flat": [4.0, 4.0, 4.0],  # no moves: scale 1
+            "single": [0.0, 0.0, 5.0],  # one point after the first sale: scale 1
+            "tiny": [1.0, 1.000001, 1.0],  # clipped at 0.001
+            "never_sold": [0.0, 0.0],
+        }
+    )
+    shuffled = frame.sample(frac=1.0, random_state=3)  # the order of rows does not matter
+    scales = rmsse_scale(shuffled)
+    assert scales.to_dict() == pytest.approx(
+        {"flat": 1.0, "late_start": np.sqrt(6.5), "single": 1.0, "tiny": 1e-3}
+    )  # a series never sold has no scale: scaled_errors uses 1 for it
+
+
+def test_scaled_errors_divide_by_each_series_scale_and_keep_only_complete_rows():
+    from ml.ensemble.weights import scaled_errors
+
+    history = panel_of({"a": [0.0, 2.0, 4.0, 6.0], "b": [1.0, 1.0]})  # scales 2 and 1
+    cv = pd.DataFrame(
+        {
+            UNIQUE_ID: ["a", "a", "b", "new", "a"],
+            Y: [10.0, 10.0, 5.0, 3.0, np.nan],
+            "ARIMA": [6.0, np.nan, 4.0, 1.0, 1.0],
+            "XGBoost": [8.0, 9.0, 5.0, 3.0, 1.0],
+            "LSTM": [np.nan] * 5,  # not a member here: its gaps drop nothing
+        }
+    )
+    errors = scaled_errors(cv, history, ["ARIMA", "XGBoost"])
+    assert list(errors.columns) == [UNIQUE_ID, "ARIMA", "XGBoost"]
+    assert errors[UNIQUE_ID].tolist() == ["a", "b", "new"]
+    assert errors[["ARIMA", "XGBoost"]].to_numpy().tolist() == [[2.0, 1.0], [1.0, 0.0], [2.0, 0.0]]
+
+
+def test_a_member_needs_forecasts_for_half_the_rows(caplog):
+    from ml.ensemble.weights import available_members
+
+    frame = pd.DataFrame({"A": [1.0, np.nan], "B": [np.nan, np.nan], "C": [1.0, 1.0]})
+    with caplog.at_level("WARNING", logger="ml.ensemble.weights"):
+        assert available_members(frame, ["A", "B", "C", "D"]) == ["A", "C"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "ensemble: dropping members without forecasts: ['B', 'D']"
+    ]
+
+
+def test_learning_refuses_unknown_schemes_and_memberless_frames(history):
+    cv = toy_backtest(history, {"ARIMA": 1.0})
+    with pytest.raises(ValueError) as refused:
+        learn_weights(cv, history, ["ARIMA"], "median")
+    assert str(refused.value) == f"unknown ensemble scheme 'median'; known: {list(SCHEMES)}"
+    with pytest.raises(ValueError) as refused:
+        learn_weights(cv, history, ["XGBoost"])
+    assert str(refused.value) == "no ensemble member has backtest forecasts"
+
+
+def test_scheme_names_and_defaults(history, caplog):
+    cv = toy_backtest(history, {"ARIMA": 1.0, "XGBoost": 2.0})
+    assert learn_weights(cv, history, ["ARIMA", "XGBoost"]).scheme == "nnls"
+    equal = learn_weights(cv, history, ["ARIMA", "XGBoost"], "equal")
+    assert equal.scheme == "equal" and equal.default.to_dict() == {"ARIMA": 0.5, "XGBoost": 0.5}
+    assert learn_weights(cv, history, ["ARIMA", "XGBoost"], "inverse_error").scheme == (
+        "inverse_error"
+    )
+    with caplog.at_level("WARNING", logger="ml.ensemble.weights"):
+        fixed = learn_weights(cv, history, ["ARIMA", "XGBoost"], "fixed")
+    assert fixed.scheme == "fixed" and caplog.records == []
+    no_errors = cv.assign(**{Y: np.nan})
+    with caplog.at_level("WARNING", logger="ml.ensemble.weights"):
+        fallback = learn_weights(no_errors, history, ["ARIMA", "XGBoost"], "nnls")
+    assert fallback.scheme == "fixed"
+    assert [r.getMessage() for r in caplog.records] == [
+        "ensemble: no backtest errors to learn from; fixed weights"
+    ]
+    built = build_ensemble(cv, history, ["ARIMA", "XGBoost"])
+    assert built.weights.scheme == "nnls"
+    by_dept = build_ensemble(cv, history, ["ARIMA", "XGBoost"], "nnls_segment", DEPT_ID)
+    expected = learn_weights(cv, history, ["ARIMA", "XGBoost"], "nnls_segment", DEPT_ID)
+    pd.testing.assert_frame_equal(by_dept.weights.per_series, expected.per_series)
+    everything = compare_schemes(cv, history, ["ARIMA", "XGBoost"])  # every scheme, by class
+    assert set(SCHEMES) <= set(everything.table["scheme"])
+
+
+def test_combine_falls_back_to_the_known_members_when_their_weights_are_zero():
+    weights = EnsembleWeights("x", pd.Series({"ARIMA": 1.0, "XGBoost": 0.0}))
+    frame = pd.DataFrame(
+        {UNIQUE_ID: ["a", "a", "a"], "ARIMA": [2.0, np.nan, np.nan], "XGBoost": [6.0, 5.0, np.nan]}
+    )
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the all-missing row raises no numpy warning
+        combined = combine(frame, weights)
+    assert combined[:2].tolist() == [2.0, 5.0] and np.isnan(combined[2])
+    with pytest.raises(ValueError) as refused:
+        combine(frame[[UNIQUE_ID]], weights)
+    assert str(refused.value) == "frame has none of the ensemble members ['ARIMA', 'XGBoost']"
+
+
+def test_series_weights_are_read_in_the_members_order():
+    per_series = pd.DataFrame({"XGBoost": [0.9], "ARIMA": [0.1]}, index=["a"])
+    weights = EnsembleWeights("x", pd.Series({"ARIMA": 0.5, "XGBoost": 0.5}), per_series)
+    assert weights.matrix(np.array(["a", "unknown"])).tolist() == [[0.1, 0.9], [0.5, 0.5]]
