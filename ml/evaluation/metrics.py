@@ -61,8 +61,9 @@ class Evaluation:
 
 
 def model_columns(cv: pd.DataFrame) -> list[str]:
-    """Point-forecast columns of a backtest frame (everything but keys, actuals and bounds)."""
-    keys = {UNIQUE_ID, DS, CUTOFF, Y}
+    """Point-forecast columns of a backtest frame (everything but keys, actuals, the department
+    and bounds)."""
+    keys = {UNIQUE_ID, DS, CUTOFF, Y, DEPT_ID}
     return [c for c in cv.columns if c not in keys and "-lo-" not in c and "-hi-" not in c]
 
 

@@ -108,6 +108,7 @@ def test_series_values_are_means_over_cutoffs(cv, train):
 
 def test_helpers(cv, train):
     assert model_columns(cv) == ["M"]
+    assert model_columns(cv.assign(**{DEPT_ID: "D1"})) == ["M"]  # the department is no model
     assert trim_leading_zeros(train)[Y].tolist() == [1.0, 3.0, 2.0, 4.0, 2.0, 4.0]
 
 
@@ -127,3 +128,57 @@ def test_seasonal_naive_on_m5_long_history_matches_the_reference_rmsse(m5_dir):
     assert summary.loc["SeasonalNaive", "rmsse"] == pytest.approx(0.993, abs=0.002)
     assert 0.75 < summary.loc["SeasonalNaive", "coverage_80"] < 0.9
     assert 0.9 < summary.loc["SeasonalNaive", "coverage_95"] < 0.99
+
+
+def test_a_group_whose_demand_sums_to_one_has_a_wape_and_one_with_none_has_nan(train):
+    cv = pd.DataFrame(
+        {
+            UNIQUE_ID: ["a", "a", "b"],
+            DS: [DAYS[4], DAYS[5], DAYS[4]],
+            CUTOFF: CUT,
+            Y: [1.0, 0.0, 0.0],
+            "M": [0.5, 0.0, 2.0],
+        }
+    )
+    wape = evaluate_forecasts(cv, train).per_department
+    wape = wape[wape[METRIC] == "wape"].set_index(DEPT_ID)["M"]
+    assert wape["D1"] == 0.5
+    assert np.isnan(wape["D2"])  # nothing sold: no WAPE (not infinity, not zero)
+
+
+def test_every_table_keeps_series_the_training_frame_does_not_know(cv, train):
+    """A series without a department (new since training) is scored, with no department."""
+    newcomer = cv[cv[UNIQUE_ID] == "b"].assign(**{UNIQUE_ID: "new"})
+    evaluation = evaluate_forecasts(pd.concat([cv, newcomer]), train)
+    assert sorted(evaluation.per_series[UNIQUE_ID].unique()) == ["a", "b", "new"]
+    overall = evaluation.overall.set_index(METRIC)["M"]
+    both = evaluate_forecasts(pd.concat([cv, newcomer]).assign(**{DEPT_ID: "x"}), train)
+    assert overall["wape"] == both.overall.set_index(METRIC)["M"]["wape"]
+
+
+def test_coverage_is_scored_for_every_model_with_bounds_on_all_its_rows(cv, train):
+    frame = cv.assign(
+        N=[1.0, np.nan, 5.0, 3.0],  # a model without bounds and with a gap, listed first
+        **{"P": cv["M"], "P-lo-80": cv["M-lo-80"], "P-hi-80": cv["M-hi-80"]},
+    )
+    evaluation = evaluate_forecasts(frame, train, ["N", "M", "P"], levels=[80])
+    coverage = evaluation.per_series_cutoff
+    coverage = coverage[coverage[METRIC] == "coverage_80"].set_index(UNIQUE_ID)
+    assert coverage["M"].tolist() == [1.0, 0.5] and coverage["P"].tolist() == [1.0, 0.5]
+    assert coverage["N"].isna().all()
+
+
+def test_without_departments_the_department_table_is_empty_but_shaped(cv, train):
+    evaluation = evaluate_forecasts(cv, train.drop(columns=DEPT_ID), ["M"])
+    assert evaluation.per_department.empty
+    assert list(evaluation.per_department.columns) == [DEPT_ID, METRIC, "M"]
+    assert list(evaluation.overall.columns) == [METRIC, "M"]
+    assert evaluation.summary().columns.name is None
+    assert list(evaluation.per_cutoff.columns) == [CUTOFF, METRIC, "M"]
+
+
+def test_a_series_with_a_flat_history_has_no_scaled_error_rather_than_infinity(cv, train):
+    flat = train.assign(**{Y: np.where(train[UNIQUE_ID] == "b", 3.0, train[Y])})
+    per_series = evaluate_forecasts(cv, flat, ["M"]).per_series
+    rmsse = per_series[per_series[METRIC] == "rmsse"].set_index(UNIQUE_ID)["M"]
+    assert np.isfinite(rmsse["a"]) and np.isnan(rmsse["b"])
