@@ -8,7 +8,7 @@ import pytest
 
 from ml.data.cells import IngestLimits
 from ml.data.history import build_sales_history
-from ml.data.ingest import ingest_pending, new_files
+from ml.data.ingest import checksum_of, ingest_pending, new_files
 from ml.data.lake import Lake
 from ml.data.landing import LocalFolderSource
 
@@ -344,3 +344,90 @@ def test_rejected_rows_csv_round_trips_odd_values(zone):
     rejected = pd.read_csv(outcome.moved_to, dtype=str, keep_default_na=False)
     assert rejected["item_id"].tolist() == ['FOODS,\n"odd"']
     assert rejected["line"].tolist() == ["4"]
+
+
+def _reason_beside(source, name: str) -> dict:
+    [reason] = source.quarantine_folder.glob(f"*__{name}.reason.json")
+    return json.loads(reason.read_text())
+
+
+def test_a_file_held_back_whole_says_why_in_full(zone):
+    source, _ = zone
+    lines = _negative_prices(_sales_lines(5), (1, 2))
+    lines[3] = b"2024-01-04,CA_1,FOODS_1_001,2.5,2.5"
+    payload = _file(lines)
+    outcome = _ingest_sales(zone, lines)
+    assert outcome.status == "quarantined"
+    message = (
+        "3 of 5 rows (60%) are bad, above the 20% limit, so the file is held back whole: "
+        "non_positive_price 2, fractional_units 1"
+    )
+    assert outcome.message == message
+    assert _reason_beside(source, "pos.csv") == {
+        "file": "pos.csv",
+        "checksum": checksum_of(payload),
+        "outcome": "quarantined",
+        "code": "non_positive_price",
+        "message": message,
+        "details": {
+            "rows_in": 5,
+            "rejected_by_code": {"non_positive_price": 2, "fractional_units": 1},
+            "rows": [
+                {"line": 3, "code": "non_positive_price", "column": "price", "value": "-1"},
+                {"line": 4, "code": "non_positive_price", "column": "price", "value": "-1"},
+                {"line": 5, "code": "fractional_units", "column": "units", "value": "2.5"},
+            ],
+        },
+    }
+
+
+def test_a_one_row_file_with_its_row_bad_is_all_bad(zone):
+    outcome = _ingest_sales(zone, _negative_prices(_sales_lines(1), (0,)))
+    assert outcome.status == "quarantined"
+    assert outcome.message.startswith("1 of 1 rows (100%) are bad")
+
+
+def test_a_partly_landed_file_says_what_landed_and_what_did_not(zone):
+    source, _ = zone
+    lines = _sales_lines(10)
+    lines[3] = b"2024-01-04,CA_1,FOODS_1_001,2.5,2.5"
+    outcome = _ingest_sales(zone, lines)
+    reason = json.loads(
+        Path(outcome.moved_to.removesuffix(".rejected.csv") + ".reason.json").read_text()
+    )
+    assert reason == {
+        "file": "pos.csv",
+        "checksum": checksum_of(_file(lines)),
+        "outcome": "partially_ingested",
+        "layout": "sales",
+        "rows_in": 10,
+        "rows_landed": 9,
+        "rows_rejected": 1,
+        "rejected_by_code": {"fractional_units": 1},
+        "first_rejected": [
+            {"line": 5, "code": "fractional_units", "column": "units", "value": "2.5"}
+        ],
+    }
+
+
+def test_an_unknown_layout_names_the_columns_and_the_renames(zone):
+    source, lake = zone
+    (source.folder / "odd.csv").write_bytes(b"day,shop,sku,qty\n2024-01-01,A,B,1\n")
+    [outcome] = ingest_pending(source, lake).outcomes
+    reason = _reason_beside(source, "odd.csv")
+    assert reason["code"] == outcome.code == "unknown_layout"
+    assert reason["message"] == outcome.message and "rename: day -> date" in reason["message"]
+    assert reason["details"]["columns"] == ["day", "shop", "sku", "qty"]
+    assert reason["details"]["rename_hints"] == {
+        "day": "date",
+        "shop": "store_id",
+        "sku": "item_id",
+        "qty": "units",
+    }
+
+
+def test_new_files_are_the_unseen_ones_that_are_not_skipped(zone):
+    source, lake = zone
+    (source.folder / "sales.csv").write_bytes(GOOD_SALES)
+    (source.folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    assert new_files(source, lake) == {"sales.csv": checksum_of(GOOD_SALES)}
