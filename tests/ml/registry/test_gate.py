@@ -76,17 +76,22 @@ def test_a_challenger_without_rmsse_is_never_promoted():
     assert not decide_promotion({}, CHAMPION_METRICS, None).promote
 
 
-def test_each_rule_passes_exactly_at_its_limit_and_says_so():
-    at_limits = {"rmsse": 0.5, "bias": 0.5, "coverage_50": 0.25}
-    decision = decide_promotion(
-        at_limits,
+def decide_with_exact_limits(challenger: dict, baseline_rmsse: float = 0.75) -> Decision:
+    """The gate against EXACT_CHAMPION with limits 0.5 / 0.25 / 0.25 at the 50 % level."""
+    return decide_promotion(
+        challenger,
         EXACT_CHAMPION,
-        {"rmsse": 0.75},
+        {"rmsse": baseline_rmsse},
         margin=0.5,
         max_bias_worsening=0.25,
         max_coverage_worsening=0.25,
         levels=(50,),
     )
+
+
+def test_each_rule_passes_exactly_at_its_limit_and_says_so():
+    at_limits = {"rmsse": 0.5, "bias": 0.5, "coverage_50": 0.25}
+    decision = decide_with_exact_limits(at_limits)
     assert decision.promote is True
     assert decision.reasons == [
         "RMSSE 0.5000 <= champion 1.0000 x (1 - 0.5)",
@@ -108,15 +113,7 @@ def test_each_rule_passes_exactly_at_its_limit_and_says_so():
 
 def test_each_rule_fails_just_past_its_limit_and_says_so():
     past_limits = {"rmsse": 0.75, "bias": -0.625, "coverage_50": 0.125}
-    decision = decide_promotion(
-        past_limits,
-        EXACT_CHAMPION,
-        {"rmsse": 0.75},
-        margin=0.5,
-        max_bias_worsening=0.25,
-        max_coverage_worsening=0.25,
-        levels=(50,),
-    )
+    decision = decide_with_exact_limits(past_limits)
     assert decision.promote is False
     assert decision.reasons == [
         "RMSSE 0.7500 > champion 1.0000 x (1 - 0.5)",
@@ -129,17 +126,13 @@ def test_each_rule_fails_just_past_its_limit_and_says_so():
 @pytest.mark.parametrize("rule", ["rmsse", "bias", "coverage", "baseline"])
 def test_any_one_failing_rule_blocks_promotion(rule):
     challenger = {"rmsse": 0.5, "bias": 0.25, "coverage_50": 0.5}
-    baseline = {"rmsse": 0.75}
-    if rule == "rmsse":
-        challenger["rmsse"] = 0.625
-    elif rule == "bias":
-        challenger["bias"] = 0.625
-    elif rule == "coverage":
-        challenger["coverage_50"] = 0.125
-    else:
-        baseline["rmsse"] = 0.5
-    kwargs = {"margin": 0.5, "max_bias_worsening": 0.25, "max_coverage_worsening": 0.25}
-    decision = decide_promotion(challenger, EXACT_CHAMPION, baseline, levels=(50,), **kwargs)
+    failing = {
+        "rmsse": {"rmsse": 0.625},
+        "bias": {"bias": 0.625},
+        "coverage": {"coverage_50": 0.125},
+    }
+    baseline_rmsse = 0.5 if rule == "baseline" else 0.75
+    decision = decide_with_exact_limits({**challenger, **failing.get(rule, {})}, baseline_rmsse)
     assert decision.promote is False
     assert sum("beyond" in r or " > " in r or ">=" in r for r in decision.reasons) == 1
 
