@@ -12,6 +12,7 @@ from ml.registry.tracking import run_url, tracked_run
 from orchestration.resources import BacktestResource, MLflowResource, ParallelResource
 
 GROUP = "models"
+TRAINED, WORSE_THAN_NAIVE = "trained", "worse_than_seasonal_naive"
 
 
 def _model_asset(spec: FamilySpec) -> dg.AssetsDefinition:
@@ -51,7 +52,10 @@ def _model_asset(spec: FamilySpec) -> dg.AssetsDefinition:
                 return dg.Output(failed, metadata=_failed_metadata(error, run.info.run_id))
             log_training(result, windows, sales_history)
         context.log.info("%s trained in %.1fs", family, time.perf_counter() - start)
-        output = FamilyBacktest(family, result.cv, run.info.run_id)
+        if result.worse_than_naive:
+            context.log.warning("%s: %s", family, result.verdict())
+        worse = tuple(result.worse_than_naive)
+        output = FamilyBacktest(family, result.cv, run.info.run_id, worse)
         return dg.Output(output, metadata=_metadata(result, run.info.run_id, tracking))
 
     return _asset
@@ -69,7 +73,12 @@ def _metadata(result, run_id: str, tracking) -> dict:
     summary = result.evaluation.summary()
     failed = sorted(result.failed_series)
     return {
-        "status": "trained",
+        "status": WORSE_THAN_NAIVE if result.worse_than_naive else TRAINED,
+        "versus_seasonal_naive": result.verdict(),
+        **{
+            f"{row.model}_seasonal_naive_rmsse": float(row.seasonal_naive_rmsse)
+            for row in result.versus_naive.itertuples()
+        },
         "mlflow_run_id": run_id,
         "mlflow_run": dg.MetadataValue.url(run_url(tracking, run_id)),
         "models": dg.MetadataValue.json(result.aliases),
@@ -88,15 +97,19 @@ def _metadata(result, run_id: str, tracking) -> dict:
 def _trained_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset, name="family_trained", blocking=False)
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        """The family produced backtest forecasts (a failed family is dropped from the ensemble)."""
+        """The family produced backtest forecasts that beat seasonal naive on the same rows (a
+        family that failed or lost to it is left out of the ensemble)."""
         event = context.instance.get_latest_materialization_event(asset.key)
         metadata = event.asset_materialization.metadata if event else {}
-        status = metadata["status"].value if "status" in metadata else "missing"
+        values = {key: value.value for key, value in metadata.items()}
+        status = values.get("status", "missing")
         return dg.AssetCheckResult(
-            passed=status == "trained",
+            passed=status == TRAINED,
             metadata={
                 "status": status,
-                "error": metadata["error"].value if "error" in metadata else "none",
+                "error": values.get("error", "none"),
+                "versus_seasonal_naive": values.get("versus_seasonal_naive", "not compared"),
+                **{k: v for k, v in values.items() if k.endswith("rmsse")},
             },
         )
 

@@ -23,12 +23,14 @@ from ml.evaluation.metrics import Evaluation, evaluate_forecasts
 from ml.evaluation.plots import forecast_vs_actual
 from ml.models.base import Forecaster
 from ml.models.families import family as family_spec
+from ml.models.seasonal_naive import SeasonalNaive
 from ml.registry.tracking import log_fold_metrics, log_frame
-from ml.schema import DS, UNIQUE_ID, Y
+from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
 
 log = logging.getLogger(__name__)
 
-KEYS = [UNIQUE_ID, DS, "cutoff", Y]
+KEYS = [UNIQUE_ID, DS, CUTOFF, Y]
+NAIVE = SeasonalNaive().alias
 MODELS_ARTIFACT = "model/models.pkl"
 
 
@@ -59,10 +61,32 @@ class TrainingResult:
     excluded_series: list[str]
     failed_series: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    # model, rmsse, seasonal_naive_rmsse on the same backtest rows (ensemble families only)
+    versus_naive: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def aliases(self) -> list[str]:
         return [m.alias for m in self.models]
+
+    @property
+    def worse_than_naive(self) -> list[str]:
+        """Models whose backtest RMSSE is worse than seasonal naive's (or that have none)."""
+        table = self.versus_naive
+        if table.empty:
+            return []
+        beaten = table["rmsse"] <= table["seasonal_naive_rmsse"]  # NaN: no evidence, worse
+        return table.loc[~beaten, "model"].tolist()
+
+    def verdict(self) -> str:
+        """One line a person reads in the family's check: does it beat seasonal naive?"""
+        if self.versus_naive.empty:
+            return "not compared with seasonal naive (not an ensemble family)"
+        return "; ".join(
+            f"{row.model}: RMSSE {row.rmsse:.4f} "
+            f"{'worse than' if row.model in self.worse_than_naive else 'beats'} seasonal naive "
+            f"{row.seasonal_naive_rmsse:.4f} on the same backtest rows"
+            for row in self.versus_naive.itertuples()
+        )
 
 
 @dataclass
@@ -74,6 +98,10 @@ class FamilyBacktest:
     family: str
     cv: pd.DataFrame
     run_id: str | None = None
+
+    # its models whose backtest is worse than seasonal naive: left out of the ensemble (a class
+    # default, so backtests pickled before this field existed still load)
+    worse_than_naive: tuple[str, ...] = ()
 
     @property
     def trained(self) -> bool:
@@ -111,15 +139,43 @@ def train_family(
     evaluation = evaluate_forecasts(cv, eligible, levels=spec.levels)
     fitted = [model.fit(eligible) for model in models]
     failed = {uid: reason for m in fitted for uid, reason in getattr(m, "failed_", {}).items()}
+    aliases = [model.alias for model in models]
+    versus = versus_naive(cv, eligible, aliases, spec) if family_spec(family).in_ensemble else None
     return TrainingResult(
-        family, cv, evaluation, fitted, excluded, failed, time.perf_counter() - start
+        family,
+        cv,
+        evaluation,
+        fitted,
+        excluded,
+        failed,
+        time.perf_counter() - start,
+        pd.DataFrame() if versus is None else versus,
     )
+
+
+def versus_naive(
+    cv: pd.DataFrame, history: pd.DataFrame, aliases: Sequence[str], spec: BacktestSpec
+) -> pd.DataFrame:
+    """Each model's mean RMSSE beside seasonal naive's, on the rows where both forecast.
+
+    The baseline every family must beat: a family that loses to it on its own backtest is
+    left out of the ensemble (``ml.ensemble.evaluation``) and fails its check.
+    """
+    naive = cross_validation(SeasonalNaive(), history, spec.h, spec.n_windows, spec.step_size)
+    frame = cv.merge(naive.drop(columns=[Y]), on=[UNIQUE_ID, DS, CUTOFF], how="left")
+    rows = []
+    for alias in aliases:
+        rmsse = {alias: float("nan"), NAIVE: float("nan")}
+        if frame[[alias, NAIVE]].notna().all(axis=1).any():
+            rmsse = evaluate_forecasts(frame, history, [alias, NAIVE]).summary()["rmsse"]
+        rows.append({"model": alias, "rmsse": rmsse[alias], "seasonal_naive_rmsse": rmsse[NAIVE]})
+    return pd.DataFrame(rows, columns=["model", "rmsse", "seasonal_naive_rmsse"])
 
 
 def _merge(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     merged = frames[0]
     for frame in frames[1:]:
-        merged = merged.merge(frame.drop(columns=[Y]), on=[UNIQUE_ID, DS, "cutoff"], how="outer")
+        merged = merged.merge(frame.drop(columns=[Y]), on=[UNIQUE_ID, DS, CUTOFF], how="outer")
     return merged
 
 
@@ -148,6 +204,8 @@ def log_training(
     mlflow.log_metrics(
         {"failed_series": len(result.failed_series), "train_seconds": result.seconds}
     )
+    for row in result.versus_naive.dropna().itertuples():
+        mlflow.log_metric(f"{row.model}.seasonal_naive_rmsse", float(row.seasonal_naive_rmsse))
     log_frame(result.cv, "backtest_forecasts")
     log_frame(result.evaluation.per_series, "metrics_per_series")
     log_frame(result.evaluation.per_department, "metrics_per_department")
@@ -165,5 +223,5 @@ def log_training(
 
 
 def _per_fold(evaluation: Evaluation, alias: str) -> pd.DataFrame:
-    table = evaluation.per_cutoff.pivot(index="cutoff", columns="metric", values=alias)
+    table = evaluation.per_cutoff.pivot(index=CUTOFF, columns="metric", values=alias)
     return table.sort_index()

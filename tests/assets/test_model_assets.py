@@ -1,6 +1,7 @@
 import dagster as dg
 import pytest
 from testkit.dagster_runs import asset_metadata
+from testkit.toy import Constant
 
 from assets.ingestion.assets import lake_tables, sales_history
 from assets.models.assets import MODEL_ASSETS
@@ -88,3 +89,50 @@ def test_a_family_that_fails_outputs_nothing_and_its_check_fails(trained, monkey
     assert "simulated out-of-memory" in asset_metadata(result, "lstm_model")["error"]
     (evaluation,) = result.get_asset_check_evaluations()
     assert not evaluation.passed
+
+
+def test_a_family_worse_than_seasonal_naive_fails_its_check_with_the_figures(trained, monkeypatch):
+    from dataclasses import replace
+
+    from assets.models.assets import MODEL_CHECKS
+    from ml.models import families
+
+    lstm_model = MODEL_ASSET["lstm"]
+    planted = replace(families.BY_KEY["lstm"], factory=lambda **_: [Constant("LSTM", 500.0)])
+    monkeypatch.setitem(families.BY_KEY, "lstm", planted)
+    _, resources = trained
+    check = next(c for c in MODEL_CHECKS if lstm_model.key in {k.asset_key for k in c.check_keys})
+    result = dg.materialize(
+        [lake_tables, sales_history, lstm_model, check],
+        resources=resources,
+        instance=dg.DagsterInstance.ephemeral(),
+        selection=[lstm_model.key],
+    )
+    assert result.success
+    output = result.output_for_node("lstm_model")
+    assert output.trained and output.worse_than_naive == ("LSTM",)
+    metadata = asset_metadata(result, "lstm_model")
+    assert metadata["status"] == "worse_than_seasonal_naive"
+    assert metadata["LSTM_rmsse"] > metadata["LSTM_seasonal_naive_rmsse"] > 0
+    assert metadata["versus_seasonal_naive"] == (
+        f"LSTM: RMSSE {metadata['LSTM_rmsse']:.4f} worse than seasonal naive "
+        f"{metadata['LSTM_seasonal_naive_rmsse']:.4f} on the same backtest rows"
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    figures = {k: v.value for k, v in evaluation.metadata.items()}
+    assert figures["status"] == "worse_than_seasonal_naive"
+    assert figures["LSTM_seasonal_naive_rmsse"] == metadata["LSTM_seasonal_naive_rmsse"]
+    assert figures["versus_seasonal_naive"] == metadata["versus_seasonal_naive"]
+
+
+def test_a_family_that_beats_seasonal_naive_passes_and_says_by_how_much(trained):
+    result, _ = trained
+    metadata = asset_metadata(result, "xgboost_model")
+    assert metadata["status"] == "trained"
+    assert metadata["XGBoost_rmsse"] <= metadata["XGBoost_seasonal_naive_rmsse"]
+    assert "XGBoost: RMSSE" in metadata["versus_seasonal_naive"]
+    assert " beats seasonal naive " in metadata["versus_seasonal_naive"]
+    assert result.output_for_node("xgboost_model").worse_than_naive == ()
+    baseline = asset_metadata(result, "baseline_model")
+    assert baseline["versus_seasonal_naive"].startswith("not compared")

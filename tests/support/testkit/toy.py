@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ml.models.base import Forecaster
+from ml.models.frames import future_frame, last_dates, prepare_history
 from ml.schema import CUTOFF, DEPT_ID, DS, UNIQUE_ID, Y
 
 H = 7
@@ -39,3 +41,22 @@ def toy_backtest(history: pd.DataFrame, noise: dict[str, float], n_windows: int 
             part[member] = np.maximum(part[Y] + rng.normal(0, std, len(part)), 0.0)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)[[UNIQUE_ID, DS, CUTOFF, Y, *noise]]
+
+
+class Constant(Forecaster):
+    """A planted broken family: ``value`` units a day for every series, under ``alias``
+    (intervals +-20 %)."""
+
+    def __init__(self, alias: str = "Constant", value: float = 500.0):
+        self.alias, self.value = alias, value
+
+    def _fit(self, df):
+        self.last_ds_ = last_dates(prepare_history(df))
+
+    def _predict(self, h, X_df, level):
+        out = future_frame(self.last_ds_, h)
+        out[self.alias] = self.value
+        for lv in level:
+            out[f"{self.alias}-lo-{lv}"] = 0.8 * self.value
+            out[f"{self.alias}-hi-{lv}"] = 1.2 * self.value
+        return out
