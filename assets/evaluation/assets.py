@@ -35,28 +35,42 @@ def ensemble_evaluation(
 ) -> dg.Output:
     """Ensemble weights learned from backtest error, scored with every family and the champion."""
     cv = merge_backtests([family.cv for family in families.values()])
-    members = [m for m in ENSEMBLE_ALIASES if m in cv.columns and cv[m].notna().any()]
+    left_out = {m for family in families.values() for m in family.worse_than_naive}
+    forecasting = [m for m in ENSEMBLE_ALIASES if m in cv.columns and cv[m].notna().any()]
+    members = [m for m in forecasting if m not in left_out]
     if not members:
-        raise dg.Failure("no family produced backtest forecasts: nothing to ensemble")
+        raise dg.Failure(
+            "no family produced backtest forecasts that beat seasonal naive: nothing to "
+            f"ensemble (worse than seasonal naive: {sorted(left_out) or 'none'}; see each "
+            "family's family_trained check)"
+        )
     levels = backtest.spec().levels
     window = cv[cv[CUTOFF] == cv[CUTOFF].max()]
     champion = champion_window_metrics(
         registry.client(), window, sales_history, levels, registry.model_name
     )
     evaluation = evaluate_ensemble(
-        cv, sales_history, members, levels, champion=champion[1] if champion else None
+        cv,
+        sales_history,
+        members,
+        levels,
+        champion=champion[1] if champion else None,
+        also_score=[m for m in forecasting if m in left_out],
     )
+    if evaluation.fallback:
+        context.log.warning(evaluation.fallback_reason)
     evaluation.member_runs = _member_runs(families)
     run_id = _log_evaluation(mlflow, evaluation, context.run_id)
     return dg.Output(evaluation, metadata=_metadata(evaluation, members, champion, run_id, mlflow))
 
 
 def _member_runs(families: dict[str, FamilyBacktest]) -> dict[str, str]:
-    """Family -> the MLflow run holding the fitted models these weights were learned from."""
+    """Family -> the MLflow run holding the fitted models these weights were learned from
+    (families that failed or lost to seasonal naive are no members)."""
     runs = {}
     for spec in ENSEMBLE_FAMILIES:
         backtest = families.get(spec.asset)
-        if backtest is not None and backtest.trained:
+        if backtest is not None and backtest.trained and not backtest.worse_than_naive:
             runs[spec.key] = backtest.run_id
     return runs
 
@@ -68,6 +82,7 @@ def _log_evaluation(mlflow: MLflowResource, evaluation: EnsembleEvaluation, dags
         mlflow.config(), "ensemble_evaluation", {"dagster/run_id": dagster_run}
     ) as run:
         mlf.log_param("scheme", evaluation.scheme)
+        mlf.log_param("fallback", evaluation.fallback or "none")
         mlf.log_params(
             {
                 f"weight.{k}": round(float(v), 4)
@@ -96,6 +111,8 @@ def _metadata(evaluation: EnsembleEvaluation, members, champion, run_id, mlflow)
         "leaderboard": dg.MetadataValue.md(board.round(4).to_markdown(index=False)),
         "scheme": evaluation.scheme,
         "members": dg.MetadataValue.json(members),
+        "fallback": evaluation.fallback or "none",
+        "fallback_reason": evaluation.fallback_reason or "the ensemble beat its best member",
         "member_runs": dg.MetadataValue.json(evaluation.member_runs),
         "ensemble_rmsse": metrics.get("rmsse", float("nan")),
         "ensemble_coverage_80": metrics.get("coverage_80", float("nan")),

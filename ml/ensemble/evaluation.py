@@ -10,7 +10,12 @@ backtest of the families (:func:`merge_backtests`):
    seasonal naive are scored on that window (:func:`leaderboard`; the current champion's
    metrics on the same window can be added) -- these are the numbers the promotion gate uses;
 3. the production ensemble then learns from all windows
-   (:func:`ml.ensemble.weights.build_ensemble`).
+   (:func:`ml.ensemble.weights.build_ensemble`);
+4. unless the ensemble lost to its best member on that window: then the ensemble is that
+   member alone (``fallback``), so it is never worse than its best member on the backtest.
+
+Families whose own backtest is worse than seasonal naive are no members (the
+``ensemble_evaluation`` asset leaves them out); they are still scored on the leaderboard.
 """
 
 from __future__ import annotations
@@ -24,12 +29,15 @@ import numpy as np
 import pandas as pd
 
 from ml.ensemble.weights import (
+    BEST_MEMBER,
     ENSEMBLE,
     Ensemble,
     SchemeComparison,
     build_ensemble,
+    calibrated,
     compare_schemes,
     learn_weights,
+    one_member,
 )
 from ml.evaluation.metrics import evaluate_forecasts
 from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
@@ -105,11 +113,26 @@ class EnsembleEvaluation:
     leaderboard: pd.DataFrame
     ensemble: Ensemble  # learned on all windows: the one to register
     member_runs: dict[str, str] = field(default_factory=dict)  # family -> its MLflow run
+    members: tuple[str, ...] = ()
+    # set when the learned ensemble lost to its best member on the last window: that member
+    # (class defaults, so evaluations pickled before these fields existed still load)
+    fallback: str | None = None
+    fallback_reason: str = ""
 
     @property
     def metrics(self) -> dict[str, float]:
         """The ensemble's metrics on the last window (compare with the champion there)."""
         return model_metrics(self.leaderboard, self.ensemble.alias)
+
+    @property
+    def best_member(self) -> str | None:
+        """The member with the lowest RMSSE on the last window."""
+        return best_of(self.leaderboard, self.members)
+
+
+def best_of(board: pd.DataFrame, members: Sequence[str]) -> str | None:
+    rows = board[board[MODEL].isin(members)].dropna(subset=["rmsse"])
+    return None if rows.empty else str(rows.sort_values("rmsse", kind="stable")[MODEL].iloc[0])
 
 
 def evaluate_ensemble(
@@ -120,8 +143,14 @@ def evaluate_ensemble(
     scheme: str | None = None,
     champion: Mapping[str, float] | None = None,
     segment_by: str = "intermittency",
+    also_score: Sequence[str] = (),
 ) -> EnsembleEvaluation:
-    """See the module docstring; ``scheme=None`` picks the best scheme of the comparison."""
+    """See the module docstring; ``scheme=None`` picks the best scheme of the comparison.
+
+    ``also_score``: models put on the leaderboard without being members (families left out).
+    When the learned ensemble scores a worse RMSSE than its best member on the last window, it
+    becomes that member (weights 1 and 0, intervals calibrated the same way) and says so.
+    """
     comparison = compare_schemes(cv, history, members, segment_by=segment_by)
     chosen = scheme or comparison.best
     last = cv[CUTOFF].max()
@@ -132,8 +161,42 @@ def evaluate_ensemble(
         honest = Ensemble(learn_weights(window, known, members, "fixed"))
     else:
         honest = build_ensemble(earlier, known, members, chosen, segment_by)
-    scored = honest.apply(window, levels)
-    models = [*members, ENSEMBLE, *([BASELINE] if BASELINE not in members else [])]
-    board = leaderboard(scored, history, models, levels, champion)
-    final = build_ensemble(cv, history, members, chosen, segment_by)
-    return EnsembleEvaluation(comparison, chosen, scored, board, final)
+    extra = [m for m in also_score if m not in members]
+    models = [*members, ENSEMBLE, *extra, *([BASELINE] if BASELINE not in members else [])]
+
+    def score(ensemble: Ensemble) -> tuple[pd.DataFrame, pd.DataFrame]:
+        scored = ensemble.apply(window, levels)
+        return scored, leaderboard(scored, history, models, levels, champion)
+
+    scored, board = score(honest)
+    best = best_of(board, members)
+    if best is None or not _worse(board, ENSEMBLE, best):
+        final = build_ensemble(cv, history, members, chosen, segment_by)
+        return EnsembleEvaluation(comparison, chosen, scored, board, final, members=tuple(members))
+    reason = (
+        f"the {chosen} ensemble scored RMSSE {_rmsse(board, ENSEMBLE):.4f} on the last window, "
+        f"worse than {best} alone ({_rmsse(board, best):.4f}): the ensemble is {best}"
+    )
+    weights = one_member(best, members)
+    fallback = calibrated(earlier, weights) if not earlier.empty else Ensemble(weights)
+    scored, board = score(fallback)
+    final = calibrated(cv, weights)
+    return EnsembleEvaluation(
+        comparison,
+        BEST_MEMBER,
+        scored,
+        board,
+        final,
+        members=tuple(members),
+        fallback=best,
+        fallback_reason=reason,
+    )
+
+
+def _rmsse(board: pd.DataFrame, model: str) -> float:
+    return float(board.set_index(MODEL).loc[model, "rmsse"])
+
+
+def _worse(board: pd.DataFrame, model: str, than: str) -> bool:
+    """``model`` has a higher RMSSE than ``than`` (a missing score counts as worse)."""
+    return not _rmsse(board, model) <= _rmsse(board, than)

@@ -57,6 +57,7 @@ SCHEMES = (
     "nnls_series",
 )
 SEGMENT = "segment"
+BEST_MEMBER = "best_member"  # the scheme of an ensemble that fell back to its best member
 MIN_SHARE = 0.5  # a member needs forecasts for this share of rows to take part
 SHRINK_SEGMENT = 500  # points: segment weights move halfway from global at this many
 SHRINK_SERIES = 168  # points: series weights move halfway from their segment at this many
@@ -333,7 +334,16 @@ def build_ensemble(
     segment_by: str = "intermittency",
 ) -> Ensemble:
     """Weights learned on every backtest window, intervals calibrated on the residuals."""
-    weights = learn_weights(cv, history, members, scheme, segment_by)
+    return calibrated(cv, learn_weights(cv, history, members, scheme, segment_by))
+
+
+def calibrated(cv: pd.DataFrame, weights: EnsembleWeights) -> Ensemble:
+    """``weights`` with intervals calibrated on the residuals of their combination in ``cv``."""
     backtest = cv.assign(**{ENSEMBLE: combine(cv, weights)})
-    calibration = ResidualCalibration.from_backtest(backtest, ENSEMBLE)
-    return Ensemble(weights, calibration)
+    return Ensemble(weights, ResidualCalibration.from_backtest(backtest, ENSEMBLE))
+
+
+def one_member(member: str, members: Sequence[str]) -> EnsembleWeights:
+    """All the weight on ``member`` (the others keep a zero column: rows where ``member`` has
+    no forecast fall back to them equally, as :func:`combine` does for any weights)."""
+    return EnsembleWeights(BEST_MEMBER, pd.Series({m: float(m == member) for m in members}))

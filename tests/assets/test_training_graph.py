@@ -83,10 +83,40 @@ def test_second_version_is_gated_and_manual_promotion_and_rollback_move_the_alia
         assert str(alias_version(client, registry.model_name, CHAMPION).version) == "1"
 
 
+def test_a_family_worse_than_seasonal_naive_is_left_out_and_the_ensemble_still_registers(
+    graph, monkeypatch
+):
+    from dataclasses import replace
+
+    from testkit.toy import Constant
+
+    from ml.models import families
+
+    planted = replace(families.BY_KEY["lstm"], factory=lambda **_: [Constant("LSTM", 500.0)])
+    monkeypatch.setitem(families.BY_KEY, "lstm", planted)
+    run, registry, _ = graph
+    result = _training(run)
+    failed = {c.check_name for c in result.get_asset_check_evaluations() if not c.passed}
+    assert failed <= {"family_trained", "promotion_gate", "outliers"}
+    lstm_check = next(
+        c
+        for c in result.get_asset_check_evaluations()
+        if c.check_name == "family_trained" and c.asset_key.to_user_string() == "lstm_model"
+    )
+    assert not lstm_check.passed
+    evaluation = result.output_for_node("ensemble_evaluation")
+    assert "LSTM" not in evaluation.members and "lstm" not in evaluation.member_runs
+    assert "LSTM" in set(evaluation.leaderboard["model"])  # still on the leaderboard
+    assert evaluation.ensemble.weights.members == list(evaluation.members)
+    candidate = result.output_for_node("demand_forecaster")
+    version = registry.client().get_model_version(registry.model_name, candidate["version"])
+    assert version.tags["promotion.decision"] in ("promote", "reject")
+
+
 def _training(run):
     return run("training_job")
 
 
 def _only_the_gate_warned(result) -> bool:
     failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
-    return all(c.check_name in ("promotion_gate", "outliers") for c in failed)
+    return all(c.check_name in ("promotion_gate", "outliers", "family_trained") for c in failed)

@@ -59,7 +59,7 @@ def test_merge_backtests_joins_the_families_on_the_same_windows(history):
 
 
 def test_evaluate_ensemble_scores_the_last_window_from_earlier_ones(history):
-    cv = toy_backtest(history, {"ARIMA": 2.0, "Prophet": 2.0, "XGBoost": 1.0, "SeasonalNaive": 4})
+    cv = toy_backtest(history, {"ARIMA": 1.5, "Prophet": 1.5, "XGBoost": 1.0, "SeasonalNaive": 4})
     members = ["ARIMA", "Prophet", "XGBoost"]
     result = evaluate_ensemble(cv, history, members, champion={"rmsse": 9.0})
     assert result.scheme == result.comparison.best
@@ -73,9 +73,51 @@ def test_evaluate_ensemble_scores_the_last_window_from_earlier_ones(history):
 
 
 def test_evaluate_ensemble_with_one_window_uses_the_design_weights(history):
-    cv = toy_backtest(history, {"ARIMA": 2.0, "XGBoost": 1.0}, n_windows=1)
+    cv = toy_backtest(history, {"ARIMA": 1.0, "XGBoost": 1.0}, n_windows=1)
     result = evaluate_ensemble(cv, history, ["ARIMA", "XGBoost"])
     assert result.scheme == "fixed"
     assert result.ensemble.weights.default.to_dict() == pytest.approx(
         {"ARIMA": 0.4, "XGBoost": 0.6}
     )
+
+
+def test_an_ensemble_worse_than_its_best_member_becomes_that_member_and_says_so(history):
+    cv = toy_backtest(history, {"ARIMA": 1.0, "Prophet": 1.0, "XGBoost": 0.5})
+    last = cv[CUTOFF] == cv[CUTOFF].max()
+    cv.loc[last, "Prophet"] += 25.0  # trusted on the earlier windows, useless on the last
+    members = ["ARIMA", "Prophet", "XGBoost"]
+    result = evaluate_ensemble(cv, history, members, scheme="equal")
+    board = result.leaderboard.set_index("model")
+    assert result.fallback == "XGBoost" and result.scheme == "best_member"
+    assert result.best_member == "XGBoost" and result.members == tuple(members)
+    assert board.loc[ENSEMBLE, "rmsse"] == board.loc["XGBoost", "rmsse"]
+    np.testing.assert_array_equal(result.last_window[ENSEMBLE], result.last_window["XGBoost"])
+    assert result.ensemble.weights.default.to_dict() == {
+        "ARIMA": 0.0,
+        "Prophet": 0.0,
+        "XGBoost": 1.0,
+    }
+    assert result.ensemble.calibration is not None  # intervals, as for any ensemble
+    assert 0.5 < board.loc[ENSEMBLE, "coverage_80"] <= 1.0
+    assert result.fallback_reason.startswith("the equal ensemble scored RMSSE ")
+    assert result.fallback_reason.endswith("the ensemble is XGBoost")
+    assert f"worse than XGBoost alone ({board.loc['XGBoost', 'rmsse']:.4f})" in (
+        result.fallback_reason
+    )
+
+
+def test_an_ensemble_that_beats_its_members_keeps_its_weights(history):
+    cv = toy_backtest(history, {"ARIMA": 1.0, "Prophet": 1.0, "XGBoost": 1.0})
+    result = evaluate_ensemble(cv, history, ["ARIMA", "Prophet", "XGBoost"], scheme="equal")
+    board = result.leaderboard.set_index("model")
+    assert result.fallback is None and result.fallback_reason == ""
+    assert result.scheme == "equal"
+    assert board.loc[ENSEMBLE, "rmsse"] < board.loc[result.best_member, "rmsse"]
+
+
+def test_models_left_out_are_scored_but_get_no_weight(history):
+    cv = toy_backtest(history, {"ARIMA": 1.0, "XGBoost": 1.0, "LSTM": 9.0, "SeasonalNaive": 2})
+    result = evaluate_ensemble(cv, history, ["ARIMA", "XGBoost"], also_score=["LSTM"])
+    assert "LSTM" in set(result.leaderboard["model"])
+    assert result.ensemble.weights.members == ["ARIMA", "XGBoost"]
+    assert result.best_member in ("ARIMA", "XGBoost")
