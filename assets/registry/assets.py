@@ -62,9 +62,11 @@ def demand_forecaster(
     if missing := missing_tags(version.tags):  # a version without lineage must not be promoted
         raise dg.Failure(f"version {version.version} lacks required tags {missing}")
     board = ensemble_evaluation.leaderboard
+    best = ensemble_evaluation.best_member
     candidate = {
         "version": str(version.version),
         "metrics": metrics,
+        "best_member": model_metrics(board, best) if best else None,
         "baseline": model_metrics(board, BASELINE) if BASELINE in set(board["model"]) else None,
         "champion": model_metrics(board, "champion") if "champion" in set(board["model"]) else None,
     }
@@ -135,6 +137,7 @@ def _decide(candidate: dict, registry: RegistryResource) -> Decision:
         registry.margin,
         registry.max_bias_worsening,
         registry.max_coverage_worsening,
+        best_member_metrics=candidate.get("best_member"),
     )
 
 

@@ -43,6 +43,7 @@ def decide_promotion(
     max_bias_worsening: float = 0.05,
     max_coverage_worsening: float = 0.02,
     levels: Sequence[int] = (80, 95),
+    best_member_metrics: Mapping[str, float] | None = None,
 ) -> Decision:
     """The promotion gate; all metrics from the SAME latest backtest window.
 
@@ -50,12 +51,14 @@ def decide_promotion(
     champion's, its |bias| may grow by at most ``max_bias_worsening`` (units) and its coverage
     error ``|coverage_<level> - level/100|`` by at most ``max_coverage_worsening`` per level.
     Without one (the first version ever): it must beat the baseline (seasonal naive) on RMSSE.
+    Either way, given its best member's metrics, its RMSSE may not be above that member's (an
+    ensemble worse than one of its parts is not worth serving).
     """
     numbers = {"challenger_rmsse": float(challenger_metrics.get("rmsse", float("nan")))}
     if baseline_metrics is not None:
         numbers["baseline_rmsse"] = float(baseline_metrics["rmsse"])
     if champion_metrics is None:
-        return _first_version(numbers)
+        return _with_best_member(_first_version(numbers), best_member_metrics)
     checks = [
         _rmsse_check(numbers, champion_metrics, margin),
         _bias_check(numbers, challenger_metrics, champion_metrics, max_bias_worsening),
@@ -73,7 +76,21 @@ def decide_promotion(
                 f"{'<' if ok else '>='} seasonal naive {numbers['baseline_rmsse']:.4f}",
             )
         )
-    return Decision(all(ok for ok, _ in checks), [why for _, why in checks], numbers)
+    decision = Decision(all(ok for ok, _ in checks), [why for _, why in checks], numbers)
+    return _with_best_member(decision, best_member_metrics)
+
+
+def _with_best_member(decision: Decision, best_member: Mapping[str, float] | None) -> Decision:
+    if best_member is None:
+        return decision
+    numbers = decision.numbers
+    numbers["best_member_rmsse"] = float(best_member["rmsse"])
+    ok = numbers["challenger_rmsse"] <= numbers["best_member_rmsse"]
+    why = (
+        f"RMSSE {numbers['challenger_rmsse']:.4f} {'<=' if ok else '>'} "
+        f"its best member {numbers['best_member_rmsse']:.4f}"
+    )
+    return Decision(decision.promote and ok, [*decision.reasons, why], numbers)
 
 
 def _first_version(numbers: dict[str, float]) -> Decision:

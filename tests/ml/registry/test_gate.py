@@ -199,3 +199,34 @@ def test_the_tags_are_the_decision_the_reasons_the_time_and_each_number():
     assert long["promotion.decision"] == "promote"
     assert long["promotion.reasons"] == ("r" * 3000 + "; " + "s" * 3000)[:4900]
     assert Decision(True).reasons == [] and Decision(True).numbers == {}
+
+
+def test_a_challenger_worse_than_its_best_member_is_not_promoted():
+    best = {"rmsse": 0.5}
+    worse = decide_promotion({"rmsse": 0.625}, None, NAIVE, best_member_metrics=best)
+    assert worse.promote is False
+    assert worse.reasons == [
+        "first version: RMSSE 0.6250 beats seasonal naive 1.0000",
+        "RMSSE 0.6250 > its best member 0.5000",
+    ]
+    assert worse.numbers["best_member_rmsse"] == 0.5
+    tie = decide_promotion({"rmsse": 0.5}, None, NAIVE, best_member_metrics=best)
+    assert tie.promote is True  # the ensemble fell back to that member: equal is fine
+    assert tie.reasons[-1] == "RMSSE 0.5000 <= its best member 0.5000"
+    against_champion = decide_with_exact_limits({"rmsse": 0.5, "bias": 0.25, "coverage_50": 0.5})
+    assert against_champion.promote is True
+    with_member = decide_promotion(
+        {"rmsse": 0.5, "bias": 0.25, "coverage_50": 0.5},
+        EXACT_CHAMPION,
+        None,
+        margin=0.5,
+        levels=(50,),
+        best_member_metrics={"rmsse": 0.25},
+    )
+    assert with_member.promote is False
+    assert with_member.reasons[-1] == "RMSSE 0.5000 > its best member 0.2500"
+
+
+def test_a_first_version_that_loses_to_seasonal_naive_stays_rejected_with_a_good_member():
+    decision = decide_promotion({"rmsse": 1.5}, None, NAIVE, best_member_metrics={"rmsse": 2.0})
+    assert decision.promote is False and len(decision.reasons) == 2
