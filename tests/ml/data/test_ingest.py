@@ -431,3 +431,48 @@ def test_new_files_are_the_unseen_ones_that_are_not_skipped(zone):
     (source.folder / "sales.csv").write_bytes(GOOD_SALES)
     (source.folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     assert new_files(source, lake) == {"sales.csv": checksum_of(GOOD_SALES)}
+
+
+def test_the_rejected_rows_file_lists_malformed_rows_too_in_line_order(zone):
+    source, lake = zone
+    lines = _sales_lines(12)
+    lines[2] = b"2024-01-03,CA_1,FOODS_1_001,1,2.5,surplus"  # a field too many
+    lines[6] = b"2024-01-07,CA_1,FOODS_1_001,1.5,2.5"
+    outcome = _ingest_sales(zone, lines)
+    assert outcome.status == "partially_ingested"
+    assert outcome.rejected_by_code == {"fractional_units": 1, "malformed_row": 1}
+    text = Path(outcome.moved_to).read_text()
+    assert text.splitlines()[0].split(",")[:4] == ["line", "code", "column", "value"]
+    rejected = pd.read_csv(outcome.moved_to, dtype=str, keep_default_na=False)
+    assert list(rejected.columns[:4]) == ["line", "code", "column", "value"]
+    assert "Unnamed: 0" not in rejected.columns  # no index column
+    assert rejected[["line", "code", "column"]].values.tolist() == [
+        ["4", "malformed_row", ""],
+        ["8", "fractional_units", "units"],
+    ]
+    # the malformed record verbatim, line end included
+    assert rejected["value"].iloc[0] == "2024-01-03,CA_1,FOODS_1_001,1,2.5,surplus\n"
+
+
+def test_reasons_list_the_first_five_rejected_rows(zone):
+    lines = _negative_prices(_sales_lines(40), (1, 3, 5, 7, 9, 11))
+    outcome = _ingest_sales(zone, lines)
+    reason = json.loads(
+        Path(outcome.moved_to.removesuffix(".rejected.csv") + ".reason.json").read_text()
+    )
+    assert [row["line"] for row in reason["first_rejected"]] == [3, 5, 7, 9, 11]
+    assert len(pd.read_csv(outcome.moved_to)) == 6  # the rows file has them all
+
+
+def test_a_quarantined_file_is_logged_with_its_counts_and_details(zone):
+    source, lake = zone
+    lines = _negative_prices(_sales_lines(5), (1, 2))
+    outcome = _ingest_sales(zone, lines)
+    assert outcome.checksum == checksum_of(_file(lines))
+    assert outcome.moved_to.endswith("__pos.csv") and Path(outcome.moved_to).exists()
+    [logged] = lake.quarantine_log().to_dict("records")
+    assert logged["code"] == "non_positive_price" and logged["message"] == outcome.message
+    assert logged["rows_in"] == 5
+    assert json.loads(logged["rejected_by_code"]) == {"non_positive_price": 2}
+    assert json.loads(logged["details"])["rows_in"] == 5
+    assert outcome.returns_rows == 0
