@@ -11,7 +11,9 @@ and category embeddings and the log of the series' scale let one network serve e
   DeepAR), so fast and slow movers share one network; the loss is Poisson NLL on the scaled
   values (``loss="mse"`` is the alternative).
 * **Short series**: windows reaching before a series' first day are left-padded with zeros and
-  a mask channel marks the padding.
+  a mask channel marks the padding; windows whose targets run past the training range keep
+  the days inside it (the rest is masked out of the loss), so a series with a few weeks of
+  history trains the network too, not only the long ones.
 * **Budget**: ``epochs`` x ``samples_per_epoch`` random windows (default 4 x 40,000, a few
   minutes on one core for either M5 shape). ``max_train_seconds`` is a safety stop checked
   between epochs -- when it triggers, the number of epochs (and so the result) depends on the
@@ -172,10 +174,16 @@ class LSTMForecaster(GlobalForecaster):
         return np.hstack([dow, cycles, np.clip(ratio, -1, 1)[:, None], flags]).astype("float32")
 
     def _origins(self, end: int) -> tuple[np.ndarray, np.ndarray]:
-        """Series and first valid origin of every training window whose targets end before
-        ``end``: (series index, count of valid origins per series)."""
+        """Series with training windows before position ``end``, and how many origins each has:
+        from ``min_observed`` days into the series up to the day before ``end``.
+
+        A window's targets may run past ``end`` (or past the data): those days are masked out
+        of the loss. So a series with fewer than ``horizon`` days after its first window still
+        trains the network -- without that, the new items of a store that mixes long and short
+        histories would be forecast by a network that never saw a short history.
+        """
         first = self.panel_.start + self.min_observed - 1
-        counts = np.maximum(end - self.horizon - first, 0)
+        counts = np.maximum(end - 1 - first, 0)
         return np.flatnonzero(counts), counts
 
     def _sample(self, rng: np.random.Generator, end: int) -> tuple[np.ndarray, np.ndarray]:
@@ -191,8 +199,8 @@ class LSTMForecaster(GlobalForecaster):
         torch = _require_torch()
         if not self._origins(end)[0].size:
             raise ValueError(
-                f"{self.alias}: no series has {self.min_observed + self.horizon} days of history;"
-                " lower horizon or min_observed"
+                f"{self.alias}: no series has {self.min_observed + 1} days of history to train "
+                "on; lower min_observed"
             )
         net = _network(torch, self._network_shape())
         steps = self.epochs * math.ceil(self.samples_per_epoch / self.batch_size)
@@ -200,21 +208,22 @@ class LSTMForecaster(GlobalForecaster):
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, self.learning_rate, steps)
         rng, started = np.random.default_rng(self.seed), time.monotonic()
         for epoch in range(self.epochs):
-            loss = self._epoch(torch, net, optimiser, schedule, *self._sample(rng, end))
+            loss = self._epoch(torch, net, optimiser, schedule, end, *self._sample(rng, end))
             logger.info("%s epoch %d: loss %.4f", self.alias, epoch + 1, loss)
             if self.max_train_seconds and time.monotonic() - started > self.max_train_seconds:
                 logger.warning("%s: stopped after %d epochs (time budget)", self.alias, epoch + 1)
                 break
         return net.eval()
 
-    def _epoch(self, torch, net, optimiser, schedule, series, origins) -> float:
+    def _epoch(self, torch, net, optimiser, schedule, end, series, origins) -> float:
         net.train()
         total = 0.0
         for rows in _batches(series.size, self.batch_size):
             past, future, codes, scale = self._window(torch, series[rows], origins[rows])
-            target = torch.from_numpy(self._targets(series[rows], origins[rows])) / scale[:, None]
+            values, known = self._targets(series[rows], origins[rows], end)
+            target = torch.from_numpy(values) / scale[:, None]
             rate = net(past, future, codes, torch.log(scale))
-            loss = _loss(torch, self.loss, rate, target)
+            loss = _loss(torch, self.loss, rate, target, torch.from_numpy(known))
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -223,8 +232,12 @@ class LSTMForecaster(GlobalForecaster):
             total += loss.item() * rows.size
         return total / series.size
 
-    def _targets(self, series: np.ndarray, origins: np.ndarray) -> np.ndarray:
-        return self.panel_.y[series[:, None], origins[:, None] + np.arange(1, self.horizon + 1)]
+    def _targets(self, series: np.ndarray, origins: np.ndarray, end: int):
+        """Targets of the windows and which of them count: days before ``end`` only."""
+        ahead = origins[:, None] + np.arange(1, self.horizon + 1)
+        known = ahead < end
+        values = self.panel_.y[series[:, None], np.minimum(ahead, end - 1)] * known
+        return values.astype("float32"), known.astype("float32")
 
     def _window(self, torch, series, origins, future_cov: np.ndarray | None = None):
         """Encoder input, decoder covariates, static codes and scale of each window."""
@@ -302,10 +315,15 @@ def _batches(n: int, size: int) -> Iterator[np.ndarray]:
         yield np.arange(first, min(first + size, n))
 
 
-def _loss(torch, kind: str, rate, target):
+def _loss(torch, kind: str, rate, target, known):
+    """Mean loss over the target days that count (``known`` = 1)."""
     if kind == "mse":
-        return torch.mean((rate - target) ** 2)
-    return torch.nn.functional.poisson_nll_loss(rate, target, log_input=False, eps=1e-6)
+        each = (rate - target) ** 2
+    else:
+        each = torch.nn.functional.poisson_nll_loss(
+            rate, target, log_input=False, eps=1e-6, reduction="none"
+        )
+    return (each * known).sum() / known.sum().clamp(min=1.0)
 
 
 @contextlib.contextmanager

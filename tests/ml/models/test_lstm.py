@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,8 +123,26 @@ def test_series_shorter_than_the_input_window(history: pd.DataFrame) -> None:
 
 
 def test_no_series_long_enough_to_train_is_an_error(history: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match="no series has"):
-        LSTMForecaster(**{**TINY, "horizon": 80}).fit(history)
+    with pytest.raises(ValueError, match="no series has 10001 days of history to train on"):
+        LSTMForecaster(**{**TINY, "min_observed": 10_000}).fit(history)
+
+
+def test_windows_train_on_the_target_days_inside_the_range_only() -> None:
+    """A window whose targets run past the training range counts only the days inside it."""
+    model = LSTMForecaster(**{**TINY, "horizon": 4})
+    model.panel_ = SimpleNamespace(
+        y=np.arange(20, dtype="float32").reshape(2, 10),
+        start=np.array([0, 6]),  # the second series starts on position 6
+    )
+    model.min_observed = 2
+    series, counts = model._origins(end=10)
+    # the short series has 4 days: with 2 observed, 2 origins are left (targets 8-9 and 9)
+    assert series.tolist() == [0, 1] and counts.tolist() == [8, 2]
+    series, counts = model._origins(end=8)  # its first origin (7) has no target day before 8
+    assert series.tolist() == [0] and counts.tolist() == [6, 0]
+    values, known = model._targets(np.array([0, 0]), np.array([5, 1]), end=8)
+    assert known.tolist() == [[1, 1, 0, 0], [1, 1, 1, 1]]
+    assert values.tolist() == [[6, 7, 0, 0], [2, 3, 4, 5]]
 
 
 def test_X_df_reaches_the_decoder(fitted: LSTMForecaster, history) -> None:
