@@ -15,7 +15,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ORDER = ["ingestion", "features", "models", "ensemble", "serving", "monitoring", "pricing"]
+ORDER = [
+    "ingestion",
+    "features",
+    "models",
+    "ensemble",
+    "mixed",
+    "serving",
+    "monitoring",
+    "pricing",
+    "mutation",
+]
 
 
 def section_order(path: Path) -> tuple[int, str]:

@@ -53,22 +53,30 @@ def normalise_prices(sell_prices: pd.DataFrame, calendar: pd.DataFrame) -> pd.Da
     )
 
 
-def load_m5_sales_history(m5_dir: Path, shape: Literal["long", "short"]) -> pd.DataFrame:
+SHAPES = {
+    "long": ("sales_daily_28items_9stores.parquet", "sell_prices_28items_9stores.parquet"),
+    "short": ("sales_daily_recent.parquet", "sell_prices.parquet"),
+    "mixed": ("sales_daily_full_28items.parquet", "sell_prices.parquet"),
+}
+
+
+def load_m5_sales_history(m5_dir: Path, shape: Literal["long", "short", "mixed"]) -> pd.DataFrame:
     """The shared M5 subset as ``sales_history``.
 
     ``long``: 252 item-store series x 1,913 days (28 items in 9 stores).
     ``short``: all 3,049 CA_1 items x the last 116 days.
+    ``mixed``: store CA_1 as a retailer would send it: 28 items with all 1,969 days and the
+    other 3,021 with the last 116 (a store mixing five-year and four-month histories).
     """
     m5_dir = Path(m5_dir)
-    files = {
-        "long": ("sales_daily_28items_9stores.parquet", "sell_prices_28items_9stores.parquet"),
-        "short": ("sales_daily_recent.parquet", "sell_prices.parquet"),
-    }
-    if shape not in files:
-        raise ValueError(f"shape must be 'long' or 'short', got {shape!r}")
-    sales_file, prices_file = files[shape]
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {sorted(SHAPES)}, got {shape!r}")
+    sales_file, prices_file = SHAPES[shape]
     calendar = pd.read_parquet(m5_dir / "calendar.parquet")
     sales = pd.read_parquet(m5_dir / sales_file)
+    if shape == "mixed":  # the recent file's days of the other items
+        recent = pd.read_parquet(m5_dir / SHAPES["short"][0])
+        sales = pd.concat([sales, recent[~recent[ITEM_ID].isin(sales[ITEM_ID])]])
     sales[DATE] = pd.to_datetime(sales[DATE])
     sales[UNITS] = sales[UNITS].astype("float64")
     prices = normalise_prices(pd.read_parquet(m5_dir / prices_file), calendar)
