@@ -156,19 +156,14 @@ def evaluate_ensemble(
     last = cv[CUTOFF].max()
     earlier = cv[(cv[CUTOFF] < last) & (cv[DS] <= last)]
     window = cv[cv[CUTOFF] == last]
-    known = history[history[DS] <= last]
     if earlier.empty:  # one window: nothing earlier to learn from, the design weights
+        known = history[history[DS] <= last]
         honest = Ensemble(learn_weights(window, known, members, "fixed"))
     else:
-        honest = build_ensemble(earlier, known, members, chosen, segment_by)
+        honest = build_ensemble(earlier, history[history[DS] <= last], members, chosen, segment_by)
     extra = [m for m in also_score if m not in members]
     models = [*members, ENSEMBLE, *extra, *([BASELINE] if BASELINE not in members else [])]
-
-    def score(ensemble: Ensemble) -> tuple[pd.DataFrame, pd.DataFrame]:
-        scored = ensemble.apply(window, levels)
-        return scored, leaderboard(scored, history, models, levels, champion)
-
-    scored, board = score(honest)
+    scored, board = _score(honest, window, history, models, levels, champion)
     best = best_of(board, members)
     if best is None or not _worse(board, ENSEMBLE, best):
         final = build_ensemble(cv, history, members, chosen, segment_by)
@@ -179,18 +174,17 @@ def evaluate_ensemble(
     )
     weights = one_member(best, members)
     fallback = calibrated(earlier, weights) if not earlier.empty else Ensemble(weights)
-    scored, board = score(fallback)
+    scored, board = _score(fallback, window, history, models, levels, champion)
     final = calibrated(cv, weights)
     return EnsembleEvaluation(
-        comparison,
-        BEST_MEMBER,
-        scored,
-        board,
-        final,
-        members=tuple(members),
-        fallback=best,
-        fallback_reason=reason,
+        comparison, BEST_MEMBER, scored, board, final, {}, tuple(members), best, reason
     )
+
+
+def _score(ensemble: Ensemble, window, history, models, levels, champion):
+    """The window with the ensemble's forecasts, and the leaderboard on it."""
+    scored = ensemble.apply(window, levels)
+    return scored, leaderboard(scored, history, models, levels, champion)
 
 
 def _rmsse(board: pd.DataFrame, model: str) -> float:
