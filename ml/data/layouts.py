@@ -234,9 +234,13 @@ def detect_layout(columns: list[str]) -> Layout:
 
 
 def _no_layout(columns: list[str]) -> LayoutError:
+    # closeness as if the hinted renames were made: qty/sku/shop/day are a sales file, not a
+    # calendar with four unknown columns; what it lacks is still said of the columns as sent
+    hinted = [RENAME_HINTS.get(c, c) for c in columns]
+
     def closeness(layout: Layout) -> tuple[int, int]:
-        missing, unknown = layout.fit(columns)
-        matched = len(set(layout.rename(columns)) & set(layout.required))
+        missing, unknown = layout.fit(hinted)
+        matched = len(set(layout.rename(hinted)) & set(layout.required))
         return (matched - len(missing) - len(unknown), -len(missing))
 
     closest = max(LAYOUTS, key=closeness)

@@ -37,8 +37,14 @@ def test_every_layout_is_recognised_with_its_aliases(columns, layout):
 @pytest.mark.parametrize(
     ("columns", "closest", "missing", "unexpected"),
     [
-        # A POS export without units must not become a price list.
-        (["date", "store_id", "item_id", "qty", "price"], "prices", [], ["qty"]),
+        # A POS export with qty for units is no price list: it is a sales file to rename.
+        (["date", "store_id", "item_id", "qty", "price"], "sales", ["units"], ["qty"]),
+        (
+            ["day", "shop", "sku", "qty"],
+            "sales",
+            ["date", "store_id", "item_id", "units"],
+            ["day", "shop", "sku", "qty"],
+        ),  # fmt: skip
         (["date", "store_id", "item_id", "price", "dept_id"], "prices", [], ["dept_id"]),
         (["date", "store_id", "item_id", "dept_id"], "sales", ["units"], []),
         (["date"], "calendar", ["one of"], []),
