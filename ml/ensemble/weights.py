@@ -178,16 +178,21 @@ def inverse_error_solution(errors: np.ndarray) -> np.ndarray:
 
 
 def nnls_solution(errors: np.ndarray) -> np.ndarray:
-    """argmin ||errors @ w|| with w >= 0 and sum(w) = 1 (the sum is a heavy extra row).
+    """argmin ||errors @ w|| with w >= 0 and sum(w) = 1.
 
-    The combined forecast's error is ``errors @ w`` because the weights sum to one.
+    The combined forecast's error is ``errors @ w`` because the weights sum to one. The sum
+    is an extra row ``penalty * (1 - sum(w))``; the problem is homogeneous, so the non-negative
+    least-squares answer is the constrained one times a positive factor, whatever the
+    penalty (it is only sized to the errors for conditioning), and dividing by its sum
+    recovers it. That factor is never zero: ``w = 0`` costs ``penalty**2``, more than a
+    small step towards the constrained answer.
     """
     n, m = errors.shape
     penalty = 1e3 * max(float(np.sqrt((errors**2).mean() * n)), 1e-6)
     design = np.vstack([errors, np.full((1, m), penalty)])
     target = np.concatenate([np.zeros(n), [penalty]])
     weights, _ = nnls(design, target, maxiter=50 * m)
-    return weights / weights.sum() if weights.sum() > 0 else np.full(m, 1.0 / m)
+    return weights / weights.sum()
 
 
 SOLVERS = {"inverse_error": inverse_error_solution, "nnls": nnls_solution}

@@ -89,6 +89,7 @@ def test_an_ensemble_worse_than_its_best_member_becomes_that_member_and_says_so(
     result = evaluate_ensemble(cv, history, members, scheme="equal")
     board = result.leaderboard.set_index("model")
     assert result.fallback == "XGBoost" and result.scheme == "best_member"
+    assert result.ensemble.weights.scheme == "best_member"
     assert result.best_member == "XGBoost" and result.members == tuple(members)
     assert board.loc[ENSEMBLE, "rmsse"] == board.loc["XGBoost", "rmsse"]
     np.testing.assert_array_equal(result.last_window[ENSEMBLE], result.last_window["XGBoost"])

@@ -32,6 +32,13 @@ def history():
     return toy_history()
 
 
+def test_a_member_without_a_design_weight_gets_none_of_the_fixed_weights():
+    assert fixed_weights(["ARIMA", "SeasonalNaive"]).to_dict() == {
+        "ARIMA": 1.0,
+        "SeasonalNaive": 0.0,
+    }
+
+
 def test_fixed_weights_are_the_design_weights_and_renormalise():
     weights = fixed_weights(MEMBERS)
     assert weights.to_dict() == pytest.approx(DESIGN_WEIGHTS)
@@ -68,6 +75,9 @@ def test_nnls_weights_match_a_constrained_least_squares_solver():
     assert weights == pytest.approx(reference, abs=1e-3)
     # opposite-signed errors cancel: the two first members share the weight
     assert weights[:2].min() > 0.3
+    # the units of the errors do not matter
+    assert nnls_solution(errors * 1e4) == pytest.approx(weights, abs=1e-6)
+    assert nnls_solution(np.zeros((5, 2))).sum() == pytest.approx(1.0)  # nothing to tell apart
 
 
 def test_missing_member_is_dropped_and_weights_renormalised(history):
@@ -356,6 +366,8 @@ def test_the_comparison_scores_each_window_after_the_first_once(history):
     assert table["ARIMA"] == pytest.approx(expected["ARIMA"])
     assert table["XGBoost"] == pytest.approx(expected["XGBoost"])
     assert list(result.table.columns) == ["scheme", "rmsse", "mase", "wape", "bias"]
+    with_naive = compare_schemes(cv.assign(SeasonalNaive=cv[Y]), history, ["ARIMA"], ["equal"])
+    assert set(with_naive.table["scheme"]) == {"equal", "ARIMA"}  # no column but the scored
 
 
 def test_one_window_falls_back_to_the_given_scheme_and_says_so(history, caplog):
@@ -456,6 +468,9 @@ def test_scheme_names_and_defaults(history, caplog):
     ]
     built = build_ensemble(cv, history, ["ARIMA", "XGBoost"])
     assert built.weights.scheme == "nnls"
+    by_class = build_ensemble(cv, history, ["ARIMA", "XGBoost"], "nnls_segment")
+    expected_by_class = learn_weights(cv, history, ["ARIMA", "XGBoost"], "nnls_segment")
+    pd.testing.assert_frame_equal(by_class.weights.per_series, expected_by_class.per_series)
     by_dept = build_ensemble(cv, history, ["ARIMA", "XGBoost"], "nnls_segment", DEPT_ID)
     expected = learn_weights(cv, history, ["ARIMA", "XGBoost"], "nnls_segment", DEPT_ID)
     pd.testing.assert_frame_equal(by_dept.weights.per_series, expected.per_series)
