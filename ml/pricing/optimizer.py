@@ -316,11 +316,7 @@ def _reasoning(strategy: str, row: dict, bounds: PriceBounds, days: float) -> st
             else f"demand is inelastic (elasticity {e:.2f} >= -1), so a higher price earns more"
         )
     elif strategy == "revenue":
-        why = (
-            f"elastic demand (elasticity {e:.2f} < -1): a lower price earns more revenue"
-            if e < -1
-            else f"elasticity {e:.2f} >= -1: a higher price earns more revenue"
-        )
+        why = _revenue_why(e)
     elif strategy == "volume":
         why = f"the lowest allowed price sells the most (elasticity {e:.2f})"
     else:
@@ -333,6 +329,14 @@ def _reasoning(strategy: str, row: dict, bounds: PriceBounds, days: float) -> st
             f"(about {row['expected_units']:.0f} sell)"
         )
     return f"{strategy}: {why}; {_binding(row, bounds)}."
+
+
+def _revenue_why(e: float) -> str:
+    if e < -1:
+        return f"elastic demand (elasticity {e:.2f} < -1): a lower price earns more revenue"
+    if e > -1:
+        return f"elasticity {e:.2f} > -1: a higher price earns more revenue"
+    return "unit elasticity (-1.00): revenue is the same at any price"
 
 
 def _binding(row: dict, bounds: PriceBounds) -> str:

@@ -380,7 +380,7 @@ def test_the_defaults_are_profit_28_days_30_days_to_clear_and_no_uncertainty():
          "revenue: elastic demand (elasticity -1.50 < -1): a lower price earns more revenue; "
          "limited to one step of 10 %."),
         ("revenue", 1.0, -0.5, 1.0, None, {"max_price": 10.5}, 10.5,
-         "revenue: elasticity -0.50 >= -1: a higher price earns more revenue; "
+         "revenue: elasticity -0.50 > -1: a higher price earns more revenue; "
          "held at the price cap 10.50."),
         ("volume", 8.5, -2.0, 1.0, None, {}, 9.35,
          "volume: the lowest allowed price sells the most (elasticity -2.00); "
@@ -401,6 +401,11 @@ def test_the_defaults_are_profit_28_days_30_days_to_clear_and_no_uncertainty():
         ("volume", 0.0, -2.0, 1.0, None, {"min_price": 5.0, "max_price": 5.0}, 9.0,
          "volume: the lowest allowed price sells the most (elasticity -2.00); the current price "
          "is above the price cap, so it moves one full step (10 %)."),
+        ("revenue", 5.0, -1.0, 1.0, None, {}, 10.0,
+         "revenue: unit elasticity (-1.00): revenue is the same at any price; no change."),
+        ("clearance", 5.0, -1.0, 0.5, 17.0, {}, 9.0,
+         "clearance: 17 units cannot clear in 30 days within the bounds (about 17 sell); "
+         "limited to one step of 10 %."),
         ("clearance", 5.0, -1.0, 0.5, 15.0, {}, 10.0,
          "clearance: 15 units clear in 30 days at this price; no change."),
         ("clearance", 5.0, -2.0, 1.0, 1000.0, {}, 9.0,
@@ -451,3 +456,40 @@ def test_confidence_labels_at_their_thresholds(value, label):
     from ml.pricing.optimizer import confidence_label
 
     assert confidence_label(np.array([value])).tolist() == [label]
+
+
+def test_the_figures_of_a_recommendation_follow_from_its_price():
+    result = optimize(3.37, 0.5, -2.0, 1.0, "volume")
+    assert result["recommended_price"] == 3.04
+    assert result["change_pct"] == -9.79  # two decimals
+    units = 1.0 * 28 * (3.04 / 3.37) ** -2.0
+    assert result["expected_units"] == pytest.approx(units)
+    assert result["expected_revenue"] == pytest.approx(3.04 * units)
+    assert result["expected_profit"] == pytest.approx((3.04 - 0.5) * units)
+    assert result["current_units"] == pytest.approx(28.0)
+    assert result["current_profit"] == pytest.approx((3.37 - 0.5) * 28.0)
+
+
+def test_clearance_days_and_stock_reach_the_price_and_its_confidence():
+    # 15 units at 0.5 a day clear at 10 within 30 days but need 9 within 20
+    in_30 = optimize(10.0, 5.0, -1.0, 0.5, "clearance", stock=15.0)
+    in_20 = optimize(10.0, 5.0, -1.0, 0.5, "clearance", stock=15.0, clearance_days=20.0)
+    assert (in_30["recommended_price"], in_30["confidence"]) == (10.0, 1.0)
+    assert (in_20["recommended_price"], in_20["confidence"]) == (9.0, 1.0)
+    assert in_20["expected_units"] == pytest.approx(0.5 * 20 / 0.9)
+
+
+@pytest.mark.parametrize(
+    "current, cost, elasticity", [(0.0, 1.0, -2.0), (-1.0, 1.0, -2.0), (10.0, -0.5, -2.0),
+                                  (10.0, 1.0, float("nan")), (10.0, 1.0, float("inf"))]
+)  # fmt: skip
+def test_impossible_inputs_are_refused(current, cost, elasticity):
+    with pytest.raises(ValueError) as refused:
+        optimize(current, cost, elasticity, 1.0)
+    assert str(refused.value) == ("current_price must be > 0, unit_cost >= 0 and elasticity finite")
+
+
+def test_rounding_to_cents_never_leaves_the_window():
+    # 9.004 rounds to 9.00, below the window: the first cent inside it is 9.01
+    assert price_for("volume", -2.0, min_price=9.004, max_price=9.01, min_markup=0) == 9.01
+    assert price_for("volume", -2.0, min_price=9.004, max_price=9.5, min_markup=0) == 9.01
