@@ -158,10 +158,12 @@ def test_every_table_keeps_series_the_training_frame_does_not_know(cv, train):
 
 def test_coverage_is_scored_for_every_model_with_bounds_on_all_its_rows(cv, train):
     frame = cv.assign(
-        N=[1.0, np.nan, 5.0, 3.0],  # a model without bounds and with a gap, listed first
+        # a model without bounds, listed first, with a gap on the one row M does not cover
+        N=[1.0, 1.0, 5.0, np.nan],
         **{"P": cv["M"], "P-lo-80": cv["M-lo-80"], "P-hi-80": cv["M-hi-80"]},
     )
-    evaluation = evaluate_forecasts(frame, train, ["N", "M", "P"], levels=[80])
+    # no model has 50 % bounds: that level is skipped, not the end of the levels
+    evaluation = evaluate_forecasts(frame, train, ["N", "M", "P"], levels=[50, 80])
     coverage = evaluation.per_series_cutoff
     coverage = coverage[coverage[METRIC] == "coverage_80"].set_index(UNIQUE_ID)
     assert coverage["M"].tolist() == [1.0, 0.5] and coverage["P"].tolist() == [1.0, 0.5]
