@@ -64,25 +64,30 @@ def test_fitted_models_are_logged_and_reload(trained):
     assert forecast["unique_id"].nunique() == 16
 
 
-def test_a_family_that_fails_outputs_nothing_and_its_check_fails(trained, monkeypatch):
+def lstm_with(factory, resources, monkeypatch):
+    """``lstm_model`` and its check materialised with the family's models made by ``factory``."""
     from dataclasses import replace
 
     from assets.models.assets import MODEL_CHECKS
     from ml.models import families
 
-    def broken(**_):
-        raise RuntimeError("simulated out-of-memory")
-
     lstm_model = MODEL_ASSET["lstm"]
-    monkeypatch.setitem(families.BY_KEY, "lstm", replace(families.BY_KEY["lstm"], factory=broken))
-    _, resources = trained
+    planted = replace(families.BY_KEY["lstm"], factory=factory)
+    monkeypatch.setitem(families.BY_KEY, "lstm", planted)
     check = next(c for c in MODEL_CHECKS if lstm_model.key in {k.asset_key for k in c.check_keys})
-    result = dg.materialize(
+    return dg.materialize(
         [lake_tables, sales_history, lstm_model, check],
         resources=resources,
         instance=dg.DagsterInstance.ephemeral(),
         selection=[lstm_model.key],
     )
+
+
+def test_a_family_that_fails_outputs_nothing_and_its_check_fails(trained, monkeypatch):
+    def broken(**_):
+        raise RuntimeError("simulated out-of-memory")
+
+    result = lstm_with(broken, trained[1], monkeypatch)
     assert result.success  # the run goes on: the ensemble drops the family
     output = result.output_for_node("lstm_model")
     assert output.cv.empty and not output.trained
@@ -92,22 +97,7 @@ def test_a_family_that_fails_outputs_nothing_and_its_check_fails(trained, monkey
 
 
 def test_a_family_worse_than_seasonal_naive_fails_its_check_with_the_figures(trained, monkeypatch):
-    from dataclasses import replace
-
-    from assets.models.assets import MODEL_CHECKS
-    from ml.models import families
-
-    lstm_model = MODEL_ASSET["lstm"]
-    planted = replace(families.BY_KEY["lstm"], factory=lambda **_: [Constant("LSTM", 500.0)])
-    monkeypatch.setitem(families.BY_KEY, "lstm", planted)
-    _, resources = trained
-    check = next(c for c in MODEL_CHECKS if lstm_model.key in {k.asset_key for k in c.check_keys})
-    result = dg.materialize(
-        [lake_tables, sales_history, lstm_model, check],
-        resources=resources,
-        instance=dg.DagsterInstance.ephemeral(),
-        selection=[lstm_model.key],
-    )
+    result = lstm_with(lambda **_: [Constant("LSTM", 500.0)], trained[1], monkeypatch)
     assert result.success
     output = result.output_for_node("lstm_model")
     assert output.trained and output.worse_than_naive == ("LSTM",)
