@@ -476,3 +476,83 @@ def test_a_quarantined_file_is_logged_with_its_counts_and_details(zone):
     assert json.loads(logged["rejected_by_code"]) == {"non_positive_price": 2}
     assert json.loads(logged["details"])["rows_in"] == 5
     assert outcome.returns_rows == 0
+
+
+def test_every_outcome_names_its_file_content_and_layout(zone):
+    source, lake = zone
+    wide = (
+        b"id,item_id,dept_id,cat_id,store_id,state_id,d_1,d_2\nX_1_1_CA_1,X_1_1,X_1,X,CA_1,CA,0,4\n"
+    )
+    (source.folder / "sales.csv").write_bytes(GOOD_SALES)
+    (source.folder / "wide.csv").write_bytes(wide)
+    first = {o.key: o for o in ingest_pending(source, lake).outcomes}
+    deferred = first["wide.csv"]
+    assert (deferred.status, deferred.checksum, deferred.layout) == (
+        "deferred",
+        checksum_of(wide),
+        "m5_sales_wide",
+    )
+    assert "calendar" in deferred.message
+    assert first["sales.csv"].returns_rows == 0
+    (source.folder / "calendar.csv").write_bytes(CALENDAR)
+    second = {o.key: o for o in ingest_pending(source, lake).outcomes}
+    again = second["sales.csv"]
+    assert (again.status, again.checksum) == ("already_ingested", checksum_of(GOOD_SALES))
+    assert second["calendar.csv"].returns_rows == 0  # no units column: no returns
+
+
+class VanishingSource(LocalFolderSource):
+    """A landing zone whose file ``gone.csv`` is deleted between listing and reading."""
+
+    def read(self, key: str) -> bytes:
+        if key.endswith("gone.csv"):
+            raise FileNotFoundError(key)
+        return super().read(key)
+
+
+def test_a_file_removed_before_it_is_read_is_skipped_and_the_rest_land(tmp_path):
+    (tmp_path / "landing").mkdir()
+    source = VanishingSource(tmp_path / "landing", tmp_path / "quarantine")
+    lake = Lake(tmp_path / "lake")
+    (source.folder / "a_gone.csv").write_bytes(GOOD_SALES)
+    (source.folder / "b_sales.csv").write_bytes(GOOD_SALES.replace(b"2024", b"2023"))
+    (source.folder / ".DS_Store").write_bytes(b"\x00")
+    outcomes = {o.key: o for o in ingest_pending(source, lake).outcomes}
+    assert (outcomes["a_gone.csv"].status, outcomes["a_gone.csv"].message) == (
+        "skipped",
+        "removed before reading",
+    )
+    assert outcomes["b_sales.csv"].status == "ingested"
+    assert outcomes[".DS_Store"].status == "skipped" and outcomes[".DS_Store"].message
+
+
+def test_the_ledger_points_at_the_rejected_rows_of_a_file(zone):
+    _, lake = zone
+    lines = _sales_lines(10)
+    lines[3] = b"2024-01-04,CA_1,FOODS_1_001,2.5,2.5"
+    outcome = _ingest_sales(zone, lines)
+    assert lake.ledger()["rejected_path"].tolist() == [outcome.moved_to]
+    rejected = pd.read_csv(outcome.moved_to, dtype=str, keep_default_na=False)
+    assert list(rejected.columns) == [
+        "line",
+        "code",
+        "column",
+        "value",
+        "date",
+        "store_id",
+        "item_id",
+        "units",
+        "price",
+    ]
+
+
+def test_each_file_is_logged_with_its_outcome(zone, caplog):
+    source, lake = zone
+    (source.folder / "sales.csv").write_bytes(GOOD_SALES)
+    (source.folder / "odd.csv").write_bytes(b"day,shop\n2024-01-01,A\n")
+    with caplog.at_level("INFO", logger="ml.data.ingest"):
+        report = ingest_pending(source, lake)
+    messages = [r.getMessage() for r in caplog.records if r.name == "ml.data.ingest"]
+    [moved] = [o.moved_to for o in report.quarantined]
+    assert "ingested sales.csv as sales: 2 rows landed, 0 rejected" in messages
+    assert any(m.startswith(f"quarantined odd.csv -> {moved}: unknown_layout: ") for m in messages)
