@@ -140,8 +140,8 @@ def section(modules: dict[str, dict[str, str]], command: str, seconds: float | N
         "",
         "### Survivors",
         "",
-        "Each with its change; why the equivalent ones cannot be told apart is in",
-        "`bench/mutation_survivors.md`.",
+        "Each with its change; `bench/mutation_survivors.md` groups them and says why each",
+        "group cannot be told apart from the original (or why it is left).",
         "",
         *[
             f"- `{name}` ({result}): `{diff_of(name, module)}`"
@@ -158,14 +158,20 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true", help="no run; the last results")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results first")
     args = parser.parse_args()
-    seconds = None
+    last_run = MUTANTS / "last-run.json"  # what produced the results, for --report-only
     if not args.report_only:
         seconds = run_mutmut(args.modules, args.children, args.fresh)
+        flags = " --fresh" if args.fresh else ""
+        command = "python bench/mutation.py" + flags + "".join(f" {m}" for m in args.modules)
+        last_run.write_text(json.dumps({"command": command, "seconds": seconds}))
+    elif last_run.exists():
+        command, seconds = json.loads(last_run.read_text()).values()
+    else:
+        command, seconds = "python bench/mutation.py", None
     os.chdir(ROOT)  # mutmut's own readers take paths relative to the project
     modules = results_by_module()
     if not modules:
         sys.exit("no mutmut results under mutants/: run without --report-only first")
-    command = "python bench/mutation.py" + "".join(f" {m}" for m in args.modules)
     text = section(modules, ".venv/bin/" + command, seconds)
     print(text)
     if not args.modules:
