@@ -556,3 +556,22 @@ def test_each_file_is_logged_with_its_outcome(zone, caplog):
     [moved] = [o.moved_to for o in report.quarantined]
     assert "ingested sales.csv as sales: 2 rows landed, 0 rejected" in messages
     assert any(m.startswith(f"quarantined odd.csv -> {moved}: unknown_layout: ") for m in messages)
+
+
+def test_a_clean_file_leaves_nothing_in_quarantine_and_no_rejected_path(zone):
+    source, lake = zone
+    outcome = _ingest_sales(zone, _sales_lines(5))
+    assert outcome.status == "ingested" and outcome.moved_to is None
+    assert not source.quarantine_folder.exists() or not any(source.quarantine_folder.iterdir())
+    assert lake.ledger()["rejected_path"].isna().all()
+
+
+def test_the_second_copy_in_one_batch_names_itself(zone):
+    source, lake = zone
+    (source.folder / "a.csv").write_bytes(GOOD_SALES)
+    (source.folder / "b.csv").write_bytes(GOOD_SALES)
+    outcomes = {o.key: o for o in ingest_pending(source, lake).outcomes}
+    assert (outcomes["b.csv"].status, outcomes["b.csv"].checksum) == (
+        "already_ingested",
+        checksum_of(GOOD_SALES),
+    )
