@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--short-series", type=int, default=300)
     parser.add_argument("--families", nargs="+", default=FAMILIES, choices=FAMILIES)
     parser.add_argument("--n-workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     load = os.getloadavg()[0]
     history, long_ids = mixed_store(args.m5_dir, args.short_series)
@@ -102,7 +103,7 @@ def main() -> None:
         ]
     )
     print(text)
-    RESULTS.write_text(text)
+    args.output.write_text(text)
 
 
 if __name__ == "__main__":
