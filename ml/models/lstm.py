@@ -124,6 +124,8 @@ class LSTMForecaster(GlobalForecaster):
             cal = self._calibration_days()
             self.net_ = self._train(self.panel_.y.shape[1] - cal)
             self.calibrator_ = self._calibrate(cal) if cal else None
+            if cal:
+                self._catch_up()
 
     def _anchor(self, df: pd.DataFrame) -> None:
         """Series, codes, panel and interval scale of the (sorted) history to forecast from."""
@@ -187,10 +189,11 @@ class LSTMForecaster(GlobalForecaster):
         return np.flatnonzero(counts), counts
 
     def _sample(self, rng: np.random.Generator, end: int) -> tuple[np.ndarray, np.ndarray]:
-        """``samples_per_epoch`` random (series, origin) pairs, uniform over all windows."""
+        """``samples_per_epoch`` random (series, origin) pairs: a series at random, then one of
+        its origins. Uniform over series, not over windows: in a store mixing a few five-year
+        items with many new ones, the long series would otherwise fill most batches."""
         series, counts = self._origins(end)
-        weights = counts[series] / counts[series].sum()
-        chosen = rng.choice(series, size=self.samples_per_epoch, p=weights)
+        chosen = rng.choice(series, size=self.samples_per_epoch)
         first = self.panel_.start[chosen] + self.min_observed - 1
         return chosen, first + (rng.random(chosen.size) * counts[chosen]).astype("int64")
 
@@ -214,6 +217,19 @@ class LSTMForecaster(GlobalForecaster):
                 logger.warning("%s: stopped after %d epochs (time budget)", self.alias, epoch + 1)
                 break
         return net.eval()
+
+    def _catch_up(self) -> None:
+        """One more epoch over all the history, the held-out days included, at a tenth of the
+        learning rate: the calibration days are most of a new item's history, and the
+        forecast starts right after them."""
+        torch = _require_torch()
+        width = self.panel_.y.shape[1]
+        optimiser = torch.optim.Adam(self.net_.parameters(), lr=self.learning_rate / 10)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda _: 1.0)
+        rng = np.random.default_rng(self.seed + 1)
+        loss = self._epoch(torch, self.net_, optimiser, schedule, width, *self._sample(rng, width))
+        logger.info("%s catch-up epoch: loss %.4f", self.alias, loss)
+        self.net_.eval()
 
     def _epoch(self, torch, net, optimiser, schedule, end, series, origins) -> float:
         net.train()
@@ -249,8 +265,9 @@ class LSTMForecaster(GlobalForecaster):
         scale = 1.0 + y.sum(1) / np.maximum(mask.sum(1), 1.0)
         cov = self.panel_.cov[series[:, None], idx] * valid[..., None]
         past = np.concatenate([(y / scale[:, None])[..., None], mask[..., None], cov], axis=2)
-        if future_cov is None:
-            ahead = origins[:, None] + np.arange(1, self.horizon + 1)
+        if future_cov is None:  # past the data (a window near the end): the last day's
+            last = self.panel_.y.shape[1] - 1  # covariates; those targets are masked anyway
+            ahead = np.minimum(origins[:, None] + np.arange(1, self.horizon + 1), last)
             future_cov = self.panel_.cov[series[:, None], ahead]
         return (
             torch.from_numpy(past.astype("float32")),

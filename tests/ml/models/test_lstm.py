@@ -206,3 +206,16 @@ def test_beats_seasonal_naive_on_real_m5_items(m5_dir) -> None:
     scores = evaluate_forecasts(scored, train, ["SeasonalNaive", "LSTM"], [95]).summary()
     assert scores.loc["LSTM", "rmsse"] < 0.9 * scores.loc["SeasonalNaive", "rmsse"], scores
     assert 0.85 <= scores.loc["LSTM", "coverage_95"] <= 1.0, scores
+
+
+def test_a_window_near_the_end_reads_the_last_days_covariates_for_days_past_the_data() -> None:
+    model = LSTMForecaster(**{**TINY, "horizon": 4, "input_size": 3})
+    cov = np.arange(10, dtype="float32").reshape(1, 10, 1)
+    model.panel_ = SimpleNamespace(
+        y=np.ones((1, 10), dtype="float32"), mask=np.ones((1, 10), dtype="float32"), cov=cov
+    )
+    model.codes_ = np.zeros((1, 1), dtype="int64")
+    import torch
+
+    _, future, _, _ = model._window(torch, np.array([0]), np.array([7]))
+    assert future[0, :, 0].tolist() == [8.0, 9.0, 9.0, 9.0]
