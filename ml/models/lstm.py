@@ -23,7 +23,8 @@ and category embeddings and the log of the series' scale let one network serve e
   off), all restored afterwards; window sampling uses a seeded NumPy generator.
 * **Intervals**: the network is trained on targets that end ``calibration_horizon`` days before
   the end of the history, forecasts those days, and its scaled errors calibrate split-conformal
-  intervals (``ml.models.intervals``). The same weights then forecast from the last day.
+  intervals (``ml.models.intervals``). One catch-up epoch at a tenth of the learning rate then
+  covers those days too (for a new item they are most of its history) before the forecast.
 
 Future covariates come from ``X_df``; without it the last known price is held flat and
 snap/events are assumed absent (``ml.models.covariates.future_exogenous``).
