@@ -81,9 +81,10 @@ class TrainingResult:
         """One line a person reads in the family's check: does it beat seasonal naive?"""
         if self.versus_naive.empty:
             return "not compared with seasonal naive (not an ensemble family)"
+        worse = set(self.worse_than_naive)
         return "; ".join(
             f"{row.model}: RMSSE {row.rmsse:.4f} "
-            f"{'worse than' if row.model in self.worse_than_naive else 'beats'} seasonal naive "
+            f"{'worse than' if row.model in worse else 'beats'} seasonal naive "
             f"{row.seasonal_naive_rmsse:.4f} on the same backtest rows"
             for row in self.versus_naive.itertuples()
         )
