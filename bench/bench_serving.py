@@ -62,9 +62,6 @@ def register_version(m5_dir: Path, uri: str) -> dict:
     started = time.perf_counter()
     history = load_m5_sales_history(m5_dir, "short")
     xgboost = dict(
-        lags=(1, 7, 14),
-        rolling_lags=(1, 7),
-        rolling_windows=(7,),
         n_estimators=60,
         learning_rate=0.1,
         max_depth=6,

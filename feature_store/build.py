@@ -1,4 +1,4 @@
-"""Build the offline feature table from ``sales_history``; join it into training sets.
+"""Build the offline feature table from ``sales_history`` (joined by ``feature_store.joins``).
 
 Leakage design -- how "no future data" is guaranteed for every horizon
 -------------------------------------------------------------------------
@@ -12,12 +12,13 @@ Leakage design -- how "no future data" is guaranteed for every horizon
 2. **Frontier row.** Each series gets one extra row at its last day + 1 (``y`` NaN): the state
    after all known sales, which is what serving needs (:func:`online_state`). Its calendar and
    price features are placeholders (no events, the last price carried forward).
-3. **Point-in-time join.** :func:`build_training_set` takes, for a forecast made after
-   ``cutoff``, the state features of the *anchor* row ``ds = cutoff + 1`` -- computed from sales
-   up to ``cutoff`` only -- for every target day ``cutoff + 1 .. cutoff + h``, and the
-   target-day features from the target row, plus the step ``horizon``. No state value is read
-   from a row after the anchor, so no horizon can see a sale after the cutoff. Target-relative
-   seasonal features (``same_wday_*``) are picked from the anchor's last seven days.
+3. **Point-in-time join.** :func:`feature_store.joins.build_training_set` takes, for a
+   forecast made after ``cutoff``, the state features of the *anchor* row ``ds = cutoff + 1``
+   -- computed from sales up to ``cutoff`` only -- for every target day
+   ``cutoff + 1 .. cutoff + h``, and the target-day features from the target row, plus the
+   step ``horizon``. No state value is read from a row after the anchor, so no horizon can see
+   a sale after the cutoff. Target-relative seasonal features (``same_wday_*``) are picked
+   from the anchor's last seven days.
 4. **Tested.** ``tests/feature_store/test_build.py`` recomputes features from histories
    truncated at random cutoffs and finds them equal to the stored ones, for every feature;
    :func:`feature_store.checks.find_leakage` does the same on a sample for the asset check.
@@ -25,22 +26,14 @@ Leakage design -- how "no future data" is guaranteed for every horizon
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 
 from feature_store.calendar import DEFAULT_COUNTRY, calendar_features
 from feature_store.definitions import (
     FEATURES,
-    HORIZON,
-    SAME_WEEKDAY_LAG,
-    SAME_WEEKDAY_MEAN,
     STATE_FEATURES,
-    TARGET_DAY_FEATURES,
     feature_names,
-    lag_name,
-    weekday_profile_name,
 )
 from feature_store.derived import derived_features
 from feature_store.history import history_features
@@ -49,7 +42,6 @@ from feature_store.price import price_features
 from feature_store.static import static_features
 from ml.schema import (
     CAT_ID,
-    CUTOFF,
     DEPT_ID,
     DS,
     EVENT_COLUMNS,
@@ -140,86 +132,3 @@ def online_state(features: pd.DataFrame) -> pd.DataFrame:
     """
     latest = features.groupby(UNIQUE_ID, sort=True).tail(1)
     return latest[ONLINE_COLUMNS].reset_index(drop=True)
-
-
-def build_training_set(
-    features: pd.DataFrame, cutoff: pd.Timestamp | str | Iterable, h: int
-) -> pd.DataFrame:
-    """Point-in-time training rows for one or several cutoffs.
-
-    For each cutoff and each target day ``cutoff + 1 .. cutoff + h`` with known sales: the
-    target-day features of that day, the state features of the anchor row ``cutoff + 1`` (sales
-    up to ``cutoff`` only), ``horizon`` (1..h) and the same-weekday features. Columns:
-    ``unique_id, ds, cutoff, y, horizon, same_wday_*`` then the feature columns.
-    """
-    if h < 1:
-        raise ValueError(f"horizon h must be >= 1, got {h}")
-    cutoffs = _as_timestamps(cutoff)
-    days = features[DS]
-    parts = []
-    for point in cutoffs:
-        anchor = features.loc[days == point + DAY, [UNIQUE_ID, *STATE_FEATURES]]
-        window = (days > point) & (days <= point + h * DAY) & features[Y].notna()
-        targets = features.loc[window, [UNIQUE_ID, DS, Y, *TARGET_DAY_FEATURES]]
-        joined = targets.merge(anchor, on=UNIQUE_ID, how="inner", validate="many_to_one")
-        joined.insert(2, CUTOFF, pd.Series(point, index=joined.index, dtype="datetime64[ns]"))
-        parts.append(joined)
-    out = pd.concat(parts, ignore_index=True)
-    return _with_horizon_features(out, (out[DS] - out[CUTOFF]).dt.days.to_numpy())
-
-
-def build_inference_set(
-    state: pd.DataFrame,
-    h: int,
-    future: pd.DataFrame | None = None,
-    country: str = DEFAULT_COUNTRY,
-) -> pd.DataFrame:
-    """Feature rows for forecasting ``h`` days from the online state, shaped like a training set.
-
-    ``state`` is :func:`online_state` output (or online-store rows). ``future`` optionally gives
-    the calendar of the days ahead (``unique_id, ds`` with event columns and ``snap``); without
-    it those days have no events and no SNAP. Price features stay those of the last price.
-    """
-    if h < 1:
-        raise ValueError(f"horizon h must be >= 1, got {h}")
-    steps = np.tile(np.arange(h), len(state))
-    rows = state.loc[state.index.repeat(h)].reset_index(drop=True)
-    rows[DS] = rows[DS] + pd.to_timedelta(steps, unit="D")
-    cutoffs = rows[DS] - pd.to_timedelta(steps + 1, unit="D")
-    keys = rows[KEY_COLUMNS]
-    if future is not None:
-        known = [c for c in (*EVENT_COLUMNS, SNAP) if c in future]
-        keys = keys.merge(
-            future[[*KEY_COLUMNS, *known]], on=KEY_COLUMNS, how="left", validate="one_to_one"
-        )
-    calendar = calendar_features(keys, country)
-    out = pd.concat([rows[KEY_COLUMNS], calendar], axis=1)
-    out.insert(2, CUTOFF, cutoffs)
-    out[feature_names("price")] = rows[feature_names("price")]
-    out[STATE_FEATURES] = rows[STATE_FEATURES]
-    return _with_horizon_features(out, steps + 1)
-
-
-def _with_horizon_features(frame: pd.DataFrame, horizon: np.ndarray) -> pd.DataFrame:
-    """Add ``horizon`` and the anchor's same-weekday lag and mean for each target day."""
-    offset = 7 * np.ceil(horizon / 7).astype(int) - horizon + 1  # 1..7 days before the anchor
-    lags = frame[[lag_name(k) for k in range(1, 8)]].to_numpy()
-    means = frame[[weekday_profile_name(k) for k in range(1, 8)]].to_numpy()
-    pick = (offset - 1)[:, None]
-    extra = pd.DataFrame(
-        {
-            HORIZON: horizon.astype(np.int16),
-            SAME_WEEKDAY_LAG: np.take_along_axis(lags, pick, axis=1)[:, 0],
-            SAME_WEEKDAY_MEAN: np.take_along_axis(means, pick, axis=1)[:, 0],
-        },
-        index=frame.index,
-    )
-    position = frame.columns.get_loc(CUTOFF) + 1 + int(Y in frame)
-    head, tail = frame.iloc[:, :position], frame.iloc[:, position:]
-    return pd.concat([head, extra, tail], axis=1)
-
-
-def _as_timestamps(cutoff: pd.Timestamp | str | Iterable) -> list[pd.Timestamp]:
-    if isinstance(cutoff, str | pd.Timestamp | np.datetime64) or not isinstance(cutoff, Iterable):
-        return [pd.Timestamp(cutoff).normalize()]
-    return sorted({pd.Timestamp(c).normalize() for c in cutoff})

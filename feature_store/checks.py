@@ -5,6 +5,9 @@
 * :func:`find_leakage` -- recomputes features from the history truncated at each cutoff and
   lists every value that differs from the stored table (a difference means the stored value
   used data after the cutoff);
+* :func:`find_training_leakage` -- the same for rows of a *training frame* (the exact rows a
+  model was handed): each row is joined afresh from features built with every sale after its
+  cutoff removed;
 * version checks live with the stores (``OfflineStore.read``, ``OnlineStore.check_version``).
 
 Each returns a frame of failing rows (empty when the check passes), ready for asset metadata.
@@ -19,8 +22,9 @@ import pandas as pd
 
 from feature_store.build import DAY, KEY_COLUMNS, build_features
 from feature_store.calendar import DEFAULT_COUNTRY
-from feature_store.definitions import FEATURES, STATE_FEATURES
-from ml.schema import DEPT_ID, DS, SELL_PRICE, STORE_ID, UNIQUE_ID
+from feature_store.definitions import FEATURES, MODEL_FEATURES, STATE_FEATURES
+from feature_store.joins import rejoin
+from ml.schema import CUTOFF, DEPT_ID, DS, SELL_PRICE, STORE_ID, UNIQUE_ID, Y
 
 FEATURE, RULE, VIOLATIONS = "feature", "rule", "violations"
 STORED, RECOMPUTED, CUTOFF_DAY = "stored", "recomputed", "cutoff"
@@ -82,6 +86,59 @@ def find_leakage(
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LEAK_COLUMNS)
 
 
+def find_training_leakage(
+    history: pd.DataFrame,
+    rows: pd.DataFrame,
+    country: str = DEFAULT_COUNTRY,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+) -> pd.DataFrame:
+    """Model inputs of training rows that differ from the same rows rebuilt without the future.
+
+    ``rows`` are rows of a training frame as the model received them (``unique_id, ds, cutoff``
+    and the :data:`MODEL_FEATURES`). For each cutoff the feature table is rebuilt from
+    ``history`` with every sale after the cutoff removed (the rows' series, widened to their
+    store-department groups) and the rows joined afresh; every input must match. A row that
+    cannot be rebuilt (no such series or day) counts as a difference.
+    """
+    parts = []
+    for cutoff, group in rows.groupby(CUTOFF, sort=True):
+        past = _sample(history, group[UNIQUE_ID].unique()).copy()
+        past.loc[past[DS] > cutoff, Y] = np.nan
+        rebuilt = rejoin(build_features(past, country), group)
+        both = group.merge(rebuilt, on=[UNIQUE_ID, DS, CUTOFF], how="left", suffixes=("", "_new"))
+        parts.append(_differences(both, MODEL_FEATURES, rtol, atol).assign(**{CUTOFF_DAY: cutoff}))
+    if not parts:
+        return pd.DataFrame(columns=LEAK_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[LEAK_COLUMNS]
+
+
+def _differences(
+    both: pd.DataFrame,
+    names: list[str],
+    rtol: float,
+    atol: float,
+    ignored: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """``unique_id, ds, feature, stored, recomputed`` where ``name`` and ``name_new`` differ
+    (NaN matches NaN; ``ignored`` cells never differ)."""
+    old = both[names].to_numpy(dtype=np.float64)
+    new = both[[f"{n}_new" for n in names]].to_numpy(dtype=np.float64)
+    same = (np.isnan(old) & np.isnan(new)) | np.isclose(old, new, rtol=rtol, atol=atol)
+    if ignored is not None:
+        same |= ignored
+    rows, cols = np.nonzero(~same)
+    return pd.DataFrame(
+        {
+            UNIQUE_ID: both[UNIQUE_ID].to_numpy()[rows],
+            DS: both[DS].to_numpy()[rows],
+            FEATURE: np.asarray(names)[cols],
+            STORED: old[rows, cols],
+            RECOMPUTED: new[rows, cols],
+        }
+    )
+
+
 def _sample(history: pd.DataFrame, ids: Sequence[str] | None) -> pd.DataFrame:
     if ids is None:
         return history
@@ -111,21 +168,9 @@ def _compare_at(
     both = expected[[*KEY_COLUMNS, *names]].merge(
         recomputed[[*KEY_COLUMNS, *names]], on=KEY_COLUMNS, how="left", suffixes=("", "_new")
     )
-    old = both[names].to_numpy(dtype=np.float64)
-    new = both[[f"{n}_new" for n in names]].to_numpy(dtype=np.float64)
-    same = (np.isnan(old) & np.isnan(new)) | np.isclose(old, new, rtol=rtol, atol=atol)
     anchor = (both[DS] == cutoff + DAY).to_numpy()
-    target_day = ~np.isin(names, STATE_FEATURES)
-    same[np.ix_(anchor, target_day)] = True  # the anchor's own day lies after the cutoff
-    rows, cols = np.nonzero(~same)
-    return pd.DataFrame(
-        {
-            CUTOFF_DAY: cutoff,
-            UNIQUE_ID: both[UNIQUE_ID].to_numpy()[rows],
-            DS: both[DS].to_numpy()[rows],
-            FEATURE: np.asarray(names)[cols],
-            STORED: old[rows, cols],
-            RECOMPUTED: new[rows, cols],
-        },
-        columns=LEAK_COLUMNS,
-    )
+    ignored = np.zeros((len(both), len(names)), dtype=bool)
+    ignored[np.ix_(anchor, ~np.isin(names, STATE_FEATURES))] = True  # the anchor's own day
+    return _differences(both, names, rtol, atol, ignored).assign(**{CUTOFF_DAY: cutoff})[
+        LEAK_COLUMNS
+    ]

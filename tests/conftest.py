@@ -54,11 +54,13 @@ def small_synthetic():
 def _price_response_history(
     stores: tuple[int, ...] = (1,), n_items: int = 5, n_days: int = 150, seed: int = 0
 ):
-    """Poisson sales with a weekly pattern that fall steeply when the price rises."""
+    """Poisson sales with a weekly pattern that fall steeply when the price rises; each item is
+    its own department, so a price what-if moves no other item's price relative to its
+    department's (``price_ratio_dept``)."""
     import numpy as np
     import pandas as pd
 
-    from ml.schema import DS, SELL_PRICE, UNIQUE_ID, Y
+    from ml.schema import DEPT_ID, DS, SELL_PRICE, STORE_ID, UNIQUE_ID, Y
 
     rng = np.random.default_rng(seed)
     dates = pd.date_range("2024-01-01", periods=n_days, freq="D")
@@ -74,6 +76,8 @@ def _price_response_history(
                         DS: dates,
                         Y: rng.poisson(mean).astype(float),
                         SELL_PRICE: (2.0 + i) * level,
+                        STORE_ID: f"S_{store}",
+                        DEPT_ID: f"DEPT_{i}",
                     }
                 )
             )
@@ -90,9 +94,7 @@ def _small_ensemble_parts(history, h: int, n_windows: int = 2, n_estimators: int
     """Fitted members (two baselines and a small price-aware XGBoost) and interval calibration."""
     from testkit.registry import ensemble_parts
 
-    xgboost = dict(
-        lags=(1, 7), rolling_lags=(1,), rolling_windows=(7,), n_estimators=n_estimators, max_depth=3
-    )
+    xgboost = dict(n_estimators=n_estimators, max_depth=4)
     return ensemble_parts(history, h, xgboost, n_windows)
 
 

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from feature_store.future import last_known_price
 from ml.ensemble.intervals import forecast_steps
 from ml.ensemble.weights import Ensemble, combine
 from ml.models.base import Forecaster
-from ml.models.covariates import last_known_price
+from ml.models.global_model import GlobalForecaster
 from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y, forecast_column
 
 logger = logging.getLogger(__name__)
@@ -163,5 +164,6 @@ def window_forecast(
 
 
 def price_sensitive(member: Forecaster) -> bool:
-    """Members that learn from ``sell_price`` (the global models keep reference prices)."""
-    return hasattr(member, "ref_price_")
+    """Members that learn from ``sell_price``: the global models (their feature-store inputs
+    include the price features of the days they forecast)."""
+    return isinstance(member, GlobalForecaster)

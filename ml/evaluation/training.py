@@ -18,7 +18,7 @@ import mlflow
 import pandas as pd
 
 from ml.data.quality import short_series
-from ml.evaluation.backtest import cross_validation
+from ml.evaluation.backtest import ModelSpec, clone, cross_validation
 from ml.evaluation.metrics import Evaluation, evaluate_forecasts
 from ml.evaluation.plots import forecast_vs_actual
 from ml.models.base import Forecaster
@@ -116,8 +116,13 @@ def train_family(
     n_workers: int | None = None,
     scheduler_address: str | None = None,
     params: dict | None = None,
+    features: pd.DataFrame | None = None,
 ) -> TrainingResult:
-    """Backtest every model of ``family`` on the same windows, then refit on all the history."""
+    """Backtest every model of ``family`` on the same windows, then refit on all the history.
+
+    ``features`` is the offline feature table of ``history``: models that read the feature
+    store (the global ones) take their training rows from it in every window and the final fit.
+    """
     start = time.perf_counter()
     excluded = short_series(history, spec.min_history_days)
     eligible = history[~history[UNIQUE_ID].isin(excluded)]
@@ -126,7 +131,7 @@ def train_family(
     models = family_spec(family).models(params, n_workers, scheduler_address)
     frames = [
         cross_validation(
-            model,
+            _reading(model, features),
             eligible,
             spec.h,
             spec.n_windows,
@@ -138,7 +143,7 @@ def train_family(
     ]
     cv = _merge(frames)
     evaluation = evaluate_forecasts(cv, eligible, levels=spec.levels)
-    fitted = [model.fit(eligible) for model in models]
+    fitted = [_with_table(model, features).fit(eligible) for model in models]
     failed = {uid: reason for m in fitted for uid, reason in getattr(m, "failed_", {}).items()}
     aliases = [model.alias for model in models]
     versus = versus_naive(cv, eligible, aliases, spec) if family_spec(family).in_ensemble else None
@@ -152,6 +157,20 @@ def train_family(
         time.perf_counter() - start,
         pd.DataFrame() if versus is None else versus,
     )
+
+
+def _with_table(model: Forecaster, features: pd.DataFrame | None) -> Forecaster:
+    """``model`` reading ``features`` when it trains on the feature store (others ignore it)."""
+    if features is not None and hasattr(model, "use_feature_table"):
+        model.use_feature_table(features)
+    return model
+
+
+def _reading(model: Forecaster, features: pd.DataFrame | None) -> ModelSpec:
+    """What the backtest fits in each window: fresh copies of ``model`` reading ``features``."""
+    if features is None or not hasattr(model, "use_feature_table"):
+        return model
+    return lambda: _with_table(clone(model), features)
 
 
 def versus_naive(

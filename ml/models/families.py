@@ -31,6 +31,12 @@ class FamilySpec:
     description: str
     design_weight: float = 0.0
     in_ensemble: bool = True
+    # trains on the feature store: the asset depends on ``features`` and hands the table over
+    reads_features: bool = False
+    # its models keep a sample of the training-set rows they got (``training_sample_``): a
+    # blocking ``no_future_leakage`` check rebuilds them. The LSTM reads only target-day
+    # features (known in advance) beside its own past sales, so it has no such rows.
+    audits_training_rows: bool = False
 
     @property
     def asset(self) -> str:
@@ -112,16 +118,21 @@ FAMILIES: tuple[FamilySpec, ...] = (
         ("XGBoost",),
         _xgboost,
         per_series=False,
-        description="Global XGBoost (Tweedie) backtest forecasts over all series.",
+        description="Global direct XGBoost (Tweedie) backtest forecasts over all series, trained "
+        "on the feature store's point-in-time rows.",
         design_weight=0.30,
+        reads_features=True,
+        audits_training_rows=True,
     ),
     FamilySpec(
         "lstm",
         ("LSTM",),
         _lstm,
         per_series=False,
-        description="Global LSTM (PyTorch, CPU) backtest forecasts over all series.",
+        description="Global LSTM (PyTorch, CPU) backtest forecasts over all series, with the "
+        "feature store's target-day features as covariates.",
         design_weight=0.25,
+        reads_features=True,
     ),
 )
 BY_KEY = {spec.key: spec for spec in FAMILIES}

@@ -26,8 +26,9 @@ and category embeddings and the log of the series' scale let one network serve e
   intervals (``ml.models.intervals``). One catch-up epoch at a tenth of the learning rate then
   covers those days too (for a new item they are most of its history) before the forecast.
 
-Future covariates come from ``X_df``; without it the last known price is held flat and
-snap/events are assumed absent (``ml.models.covariates.future_exogenous``).
+The covariates are the feature store's target-day features (``ml.models.sequence_inputs``): of the
+history from the offline table, of the forecast days from the rows ``build_forecast_set`` builds
+with ``X_df`` (without it the last known price is held flat, no SNAP, no event).
 """
 
 from __future__ import annotations
@@ -42,16 +43,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from feature_store.calendar import DEFAULT_COUNTRY
+from feature_store.definitions import FEATURE_SET_VERSION
+from feature_store.joins import build_forecast_set
 from ml.models.base import check_choice
-from ml.models.covariates import (
-    calendar_features,
-    covariate_features,
-    future_exogenous,
-    static_codes,
-)
-from ml.models.global_model import GlobalForecaster, price_history
+from ml.models.global_model import GlobalForecaster, sort_series
 from ml.models.intervals import SCALE_DAYS, ConformalCalibrator, series_scale
-from ml.schema import DS, SELL_PRICE, UNIQUE_ID, Y
+from ml.models.sequence_inputs import (
+    INPUT_FEATURES,
+    covariate_matrix,
+    embedding_indices,
+    rows_of,
+    static_vocabulary,
+)
+from ml.schema import SALES_HISTORY_COLUMNS, UNIQUE_ID, Y
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +100,7 @@ class LSTMForecaster(GlobalForecaster):
         max_train_seconds: float | None = None,
         min_observed: int = 7,
         calibration_horizon: int = 28,
+        holiday_country: str = DEFAULT_COUNTRY,
         seed: int = 0,
         n_threads: int = 1,
         alias: str = "LSTM",
@@ -113,6 +119,7 @@ class LSTMForecaster(GlobalForecaster):
         self.max_train_seconds = max_train_seconds
         self.min_observed = min_observed
         self.calibration_horizon = calibration_horizon
+        self.holiday_country = holiday_country
         self.seed = seed
         self.n_threads = n_threads
         self.alias = alias
@@ -120,6 +127,9 @@ class LSTMForecaster(GlobalForecaster):
     # -- fit ------------------------------------------------------------------------------
     def _fit_sorted(self, df: pd.DataFrame) -> None:
         check_choice("loss", self.loss, ("poisson", "mse"))
+        self.static_vocab_ = None
+        self.feature_names_ = list(INPUT_FEATURES)
+        self.feature_set_version_ = FEATURE_SET_VERSION
         self._anchor(df)
         with _torch_settings(self.seed, self.n_threads):
             cal = self._calibration_days()
@@ -130,11 +140,13 @@ class LSTMForecaster(GlobalForecaster):
 
     def _anchor(self, df: pd.DataFrame) -> None:
         """Series, codes, panel and interval scale of the (sorted) history to forecast from."""
-        statics = self._series_statics(df)
-        self.codes_ = static_codes(statics, self.static_vocab_).to_numpy(dtype="int64") + 1
-        self.series_ = statics.index.to_numpy()
-        self.panel_ = self._panel(df)
-        self.history_ = price_history(df)
+        features = rows_of(df, self.feature_table(df))
+        if self.static_vocab_ is None:  # at fit; a re-anchor keeps the fitted embeddings
+            self.static_vocab_ = static_vocabulary(features)
+        self.codes_ = embedding_indices(features, self.static_vocab_)
+        self.series_ = np.sort(df[UNIQUE_ID].unique())
+        self.panel_ = self._panel(df, covariate_matrix(features))
+        self.history_ = df[[c for c in SALES_HISTORY_COLUMNS if c in df.columns]]
         self.scale_ = series_scale(_tail(self.panel_.y, self.panel_.mask, SCALE_DAYS))
 
     def _calibration_days(self) -> int:
@@ -148,14 +160,13 @@ class LSTMForecaster(GlobalForecaster):
             return 0
         return cal
 
-    def _panel(self, frame: pd.DataFrame) -> _Panel:
-        """Right-aligned y, mask and covariates of the (sorted) history."""
+    def _panel(self, frame: pd.DataFrame, cov_rows: np.ndarray) -> _Panel:
+        """Right-aligned y, mask and covariates (one row per ``frame`` row) of the history."""
         lengths = frame.groupby(UNIQUE_ID, sort=True).size().to_numpy()
         n, width = lengths.size, int(lengths.max())
         start = width - lengths
         cols = np.arange(len(frame)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         rows, cols = np.repeat(np.arange(n), lengths), np.repeat(start, lengths) + cols
-        cov_rows = self._covariates(frame)
         y = np.zeros((n, width), dtype="float32")
         mask = np.zeros((n, width), dtype="float32")
         cov = np.zeros((n, width, cov_rows.shape[1]), dtype="float32")
@@ -163,18 +174,6 @@ class LSTMForecaster(GlobalForecaster):
         mask[rows, cols] = 1.0
         cov[rows, cols] = cov_rows
         return _Panel(y=y, mask=mask, cov=cov, start=start)
-
-    def _covariates(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per-row covariates: weekday one-hot, month/day cycles, price, SNAP and events."""
-        cal = calendar_features(frame[DS])
-        dow = np.eye(7, dtype="float32")[cal["dayofweek"].to_numpy()]
-        angle_m = 2 * np.pi * (cal["month"].to_numpy() - 1) / 12
-        angle_d = 2 * np.pi * (cal["day"].to_numpy() - 1) / 31
-        cycles = np.stack([np.sin(angle_m), np.cos(angle_m), np.sin(angle_d), np.cos(angle_d)], 1)
-        exog = covariate_features(frame, self.ref_price_, self.events_)
-        ratio = np.nan_to_num(exog["price_ratio"].to_numpy(dtype="float64") - 1.0, nan=0.0)
-        flags = exog.drop(columns=[SELL_PRICE, "price_ratio", "event_code"]).to_numpy("float32")
-        return np.hstack([dow, cycles, np.clip(ratio, -1, 1)[:, None], flags]).astype("float32")
 
     def _origins(self, end: int) -> tuple[np.ndarray, np.ndarray]:
         """Series with training windows before position ``end``, and how many origins each has:
@@ -315,9 +314,9 @@ class LSTMForecaster(GlobalForecaster):
 
     # -- predict --------------------------------------------------------------------------
     def _predict(self, h: int, X_df: pd.DataFrame | None, level: list[int]) -> pd.DataFrame:
-        future = future_exogenous(self.history_, h, X_df)
+        future = sort_series(build_forecast_set(self.history_, h, X_df, self.holiday_country))
         series = np.arange(self.series_.size)
-        cov = self._covariates(future).reshape(series.size, h, -1)
+        cov = covariate_matrix(future).reshape(series.size, h, -1)
         origins = np.full(series.size, self.panel_.y.shape[1] - 1)
         point = np.maximum(self._forecast(series, origins, cov), 0.0)
         return self._forecast_frame(future, point, self.scale_, level)

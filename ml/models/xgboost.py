@@ -1,53 +1,53 @@
-"""XGBoost: one global gradient-boosted model over every series (via mlforecast).
+"""XGBoost: one global, direct multi-horizon model over every series, fed by the feature store.
 
-One ``XGBRegressor`` with a count-friendly Tweedie objective learns from all series at once:
-lags and rolling statistics of the target, calendar features, price features (price, ratio to
-the series' mean price, on-sale flag), SNAP, events and the static hierarchy codes. It forecasts
-recursively (mlforecast feeds each day's forecast back as the next day's lag).
+Its training rows are the feature store's point-in-time join (``feature_store.joins``): for a
+sample of forecast origins (cutoffs), every known target day up to ``horizon`` days ahead, with
+that day's calendar and price features, the anchor's state features (lags, rolling statistics,
+same-weekday profiles, derived statistics, static codes -- all from sales up to the cutoff) and
+the step ``horizon``. One ``XGBRegressor`` with a count-friendly Tweedie objective learns them
+all (a *direct* model: no forecast is fed back as a lag). A forecast reads the rows
+:func:`feature_store.joins.build_forecast_set` builds from the newest history and the known
+future inputs (``X_df``) -- the same transforms and the same join as training.
 
-Prediction intervals are split-conformal by horizon step (see ``ml.models.intervals``): the
-model is first fitted without the last ``calibration_horizon`` days, its errors on those days
-become scaled calibration scores, then it is refitted on everything.
+Cutoffs are spread over the last ``train_window_days`` days, every few days (never a multiple of
+seven, so every weekday is an origin), as many as ``max_training_rows`` allows.
 
-Future covariates come from ``X_df`` (``unique_id, ds, sell_price, snap, event_*``); without it
-the last known price is held flat and snap/events are assumed absent
-(``ml.models.covariates.future_exogenous``).
+Prediction intervals are split-conformal by horizon step (see ``ml.models.intervals``): a model
+trained on targets up to ``calibration_horizon`` days before the end forecasts those days from
+the cutoff before them, its scaled errors become the calibration scores, and the model is then
+refitted on everything (or kept, with ``refit_after_calibration=False``: half the cost, the
+last days' targets unseen; forecasts still start from the newest state).
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ml.models.covariates import (
-    COVARIATE_COLUMNS,
-    covariate_features,
-    future_exogenous,
-    static_codes,
-)
-from ml.models.global_model import GlobalForecaster, price_history
+from feature_store.calendar import DEFAULT_COUNTRY
+from feature_store.definitions import FEATURE_SET_VERSION, MODEL_FEATURES
+from feature_store.joins import build_forecast_set, build_training_set
+from ml.models.global_model import GlobalForecaster
 from ml.models.intervals import SCALE_DAYS, ConformalCalibrator, series_scale_from_moves
-from ml.schema import DS, UNIQUE_ID, Y
+from ml.schema import CUTOFF, DS, SALES_HISTORY_COLUMNS, UNIQUE_ID, Y
 
 logger = logging.getLogger(__name__)
 
-DATE_FEATURES = ["dayofweek", "day", "month", "dayofyear"]
+AUDIT_SERIES, AUDIT_CUTOFFS = 12, 2  # the sample of its training rows a model keeps (leak audit)
 
 
 class XGBoostForecaster(GlobalForecaster):
-    """Global recursive XGBoost over all series with calendar, price and event covariates."""
+    """Global direct XGBoost over all series, trained on the feature store's training rows."""
 
     alias = "XGBoost"
 
     def __init__(
         self,
-        lags: Sequence[int] = (1, 2, 3, 4, 5, 6, 7, 14, 21, 28),
-        rolling_lags: Sequence[int] = (1, 7, 28),
-        rolling_windows: Sequence[int] = (7, 28),
+        horizon: int = 28,
+        train_window_days: int = 730,
+        max_training_rows: int = 500_000,
         objective: str = "reg:tweedie",
         tweedie_variance_power: float = 1.2,
         n_estimators: int = 400,
@@ -56,16 +56,17 @@ class XGBoostForecaster(GlobalForecaster):
         min_child_weight: float = 1.0,
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
-        train_window: int | None = None,
+        max_bin: int = 128,
         calibration_horizon: int = 28,
         refit_after_calibration: bool = True,
+        holiday_country: str = DEFAULT_COUNTRY,
         seed: int = 0,
         n_jobs: int = 1,
         alias: str = "XGBoost",
     ) -> None:
-        self.lags = lags
-        self.rolling_lags = rolling_lags
-        self.rolling_windows = rolling_windows
+        self.horizon = horizon
+        self.train_window_days = train_window_days
+        self.max_training_rows = max_training_rows
         self.objective = objective
         self.tweedie_variance_power = tweedie_variance_power
         self.n_estimators = n_estimators
@@ -74,81 +75,82 @@ class XGBoostForecaster(GlobalForecaster):
         self.min_child_weight = min_child_weight
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
-        self.train_window = train_window
+        self.max_bin = max_bin
         self.calibration_horizon = calibration_horizon
         self.refit_after_calibration = refit_after_calibration
+        self.holiday_country = holiday_country
         self.seed = seed
         self.n_jobs = n_jobs
         self.alias = alias
 
     # -- fit ------------------------------------------------------------------------------
     def _fit_sorted(self, df: pd.DataFrame) -> None:
-        self.statics_ = self._series_statics(df)
-        self.calibrator_, model = self._calibrate(df)
+        table = self.feature_table(df)
+        last = df[DS].max()
+        self.feature_names_ = list(MODEL_FEATURES)
+        self.feature_set_version_ = FEATURE_SET_VERSION
+        self.calibrator_, model = self._calibrate(df, table, last)
         if model is None or self.refit_after_calibration:
-            self.mlf_ = self._train(df)
-            self._keep_origin(df, new_df=None)
-        else:  # without a refit the calibration model forecasts from the full history (new_df)
-            self.mlf_ = model
-            self._keep_origin(df, new_df=self._features(df))
+            frame = build_training_set(table, self._cutoffs(df, last), self.horizon)
+            model = self._train(frame)
+            self.training_sample_ = audit_sample(frame, self.seed)
+        self.model_ = model
+        self._anchor(df)
 
     def _anchor(self, df: pd.DataFrame) -> None:
-        """The same trees forecast from the end of ``df`` (its lags feed the recursion)."""
-        self.statics_ = self._series_statics(df)
-        self._keep_origin(df, new_df=self._features(df))
-
-    def _keep_origin(self, df: pd.DataFrame, new_df: pd.DataFrame | None) -> None:
-        """Where forecasts start: the lags to recurse from (``None``: the training data's),
-        the prices to extend and the interval scale."""
-        self.new_df_ = new_df
-        self.history_ = price_history(df)
+        """Forecasts start from the end of ``df``: its history is what the forecast rows are
+        built from; the trees stay as trained."""
+        self.history_ = df[[c for c in SALES_HISTORY_COLUMNS if c in df.columns]]
         self.scale_ = _tail_scale(df)
 
-    def _calibrate(self, df: pd.DataFrame) -> tuple[ConformalCalibrator | None, object]:
-        """Fit without the last days of the series long enough to spare them, and score the
-        errors there (None when no series is)."""
+    def _cutoffs(self, df: pd.DataFrame, last: pd.Timestamp) -> list[pd.Timestamp]:
+        """Forecast origins of the training rows: newest first, evenly spaced, within budget."""
+        first = df[DS].min()
+        window = min((last - first).days - 1, self.train_window_days)
+        if window < 1:
+            return [last - pd.Timedelta(days=1)]
+        per_cutoff = df[UNIQUE_ID].nunique() * self.horizon
+        stride = max(1, int(np.ceil(window * per_cutoff / self.max_training_rows)))
+        stride += stride % 7 == 0  # a multiple of seven would make every origin the same weekday
+        return [last - pd.Timedelta(days=1 + i * stride) for i in range(max(1, window // stride))]
+
+    def _calibrate(self, df: pd.DataFrame, table: pd.DataFrame, last: pd.Timestamp):
+        """Train on targets up to ``calibration_horizon`` days before ``last``; score the errors
+        of its forecasts of those days (None when no series has all of them and history)."""
         horizon = self.calibration_horizon
         if horizon < 1:
             return None, None
-        lengths = df.groupby(UNIQUE_ID, sort=False)[DS].transform("size")
-        df = df[lengths >= 3 * horizon]
-        if df.empty:
+        origin = last - pd.Timedelta(days=horizon)
+        known = table[table[DS] <= origin + pd.Timedelta(days=1)]
+        cutoffs = self._cutoffs(df[df[DS] <= origin], origin)
+        frame = build_training_set(known, cutoffs, self.horizon)
+        held_out = build_training_set(table, origin, horizon)
+        complete = held_out.groupby(UNIQUE_ID)[Y].transform("size") == horizon
+        before = df[df[DS] <= origin].groupby(UNIQUE_ID)[DS].size()
+        seasoned = before.index[before >= 2 * horizon]  # enough history to be worth scoring
+        held_out = held_out[complete & held_out[UNIQUE_ID].isin(seasoned)]
+        if frame.empty or held_out.empty:
             logger.warning("%s: history too short to calibrate intervals", self.alias)
             return None, None
-        held_out = df.groupby(UNIQUE_ID, sort=False).cumcount(ascending=False) < horizon
-        train, test = df[~held_out], df[held_out]
-        model = self._train(train)
-        future = test.drop(columns=[Y])
-        forecast = _quiet_predict(model, horizon, self._features(future)[self._dynamic_columns()])
+        model = self._train(frame)
+        self.training_sample_ = audit_sample(frame, self.seed)
+        held_out = held_out.sort_values([UNIQUE_ID, DS])
         calibrator = ConformalCalibrator.from_errors(
-            test[Y].to_numpy().reshape(-1, horizon),
-            forecast.sort_values([UNIQUE_ID, DS])[self.alias].to_numpy().reshape(-1, horizon),
-            _tail_scale(train).to_numpy(),
+            held_out[Y].to_numpy().reshape(-1, horizon),
+            self._point(model, held_out).reshape(-1, horizon),
+            _tail_scale(df[df[DS] <= origin])
+            .reindex(held_out[UNIQUE_ID].iloc[::horizon])
+            .to_numpy(),
         )
         return calibrator, model
 
-    def _train(self, df: pd.DataFrame):
-        """An mlforecast pipeline fitted on ``df`` (restricted to ``train_window`` rows)."""
-        from mlforecast import MLForecast
-
-        frame = self._features(df)
-        mlf = MLForecast(
-            models={self.alias: self._regressor()},
-            freq="D",
-            lags=list(self.lags),
-            lag_transforms=self._lag_transforms(),
-            date_features=DATE_FEATURES,
-            num_threads=1,
+    def _train(self, frame: pd.DataFrame):
+        model = self._regressor()
+        model.fit(frame[MODEL_FEATURES], frame[Y].to_numpy())
+        logger.info(
+            "%s: trained on %d rows, %d cutoffs", self.alias, len(frame), frame[CUTOFF].nunique()
         )
-        features = mlf.preprocess(
-            frame, static_features=self._static_columns(), dropna=False, validate_data=False
-        )
-        if self.train_window is not None:
-            recent = features.groupby(UNIQUE_ID, sort=False).cumcount(ascending=False)
-            features = features[recent < self.train_window]
-        X = features.drop(columns=[UNIQUE_ID, DS, Y])
-        mlf.fit_models(X, features[Y].to_numpy())
-        return mlf
+        return model
 
     def _regressor(self):
         from xgboost import XGBRegressor
@@ -161,6 +163,7 @@ class XGBoostForecaster(GlobalForecaster):
             min_child_weight=self.min_child_weight,
             subsample=self.subsample,
             colsample_bytree=self.colsample_bytree,
+            max_bin=self.max_bin,
             tree_method="hist",
             random_state=self.seed,
             n_jobs=self.n_jobs,
@@ -169,46 +172,35 @@ class XGBoostForecaster(GlobalForecaster):
             params["tweedie_variance_power"] = self.tweedie_variance_power
         return XGBRegressor(**params)
 
-    def _lag_transforms(self) -> dict[int, list]:
-        from mlforecast.lag_transforms import RollingMean, RollingStd, SeasonalRollingMean
-
-        windows = sorted(self.rolling_windows)
-        transforms: dict[int, list] = {}
-        for lag in self.rolling_lags:
-            transforms[lag] = [RollingMean(window_size=w) for w in windows]
-            transforms[lag].append(RollingStd(window_size=windows[-1]))
-        transforms.setdefault(7, []).append(SeasonalRollingMean(season_length=7, window_size=4))
-        return transforms
-
-    # -- features -------------------------------------------------------------------------
-    def _static_columns(self) -> list[str]:
-        return [f"{c}_code" for c in self.static_vocab_]
-
-    def _dynamic_columns(self) -> list[str]:
-        return [UNIQUE_ID, DS, *COVARIATE_COLUMNS]
-
-    def _features(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``unique_id, ds[, y]``, static codes and covariates of ``frame``."""
-        keys = frame[[c for c in (UNIQUE_ID, DS, Y) if c in frame.columns]].reset_index(drop=True)
-        statics = self.statics_.reindex(keys[UNIQUE_ID]).reset_index(drop=True)
-        covariates = covariate_features(keys.assign(**_exog(frame)), self.ref_price_, self.events_)
-        return pd.concat([keys, static_codes(statics, self.static_vocab_), covariates], axis=1)
+    def _point(self, model, frame: pd.DataFrame) -> np.ndarray:
+        return np.maximum(model.predict(frame[MODEL_FEATURES]), 0.0)
 
     # -- predict --------------------------------------------------------------------------
     def _predict(self, h: int, X_df: pd.DataFrame | None, level: list[int]) -> pd.DataFrame:
-        future = future_exogenous(self.history_, h, X_df)
-        features = self._features(future)[self._dynamic_columns()]
-        forecast = _quiet_predict(self.mlf_, h, features, new_df=self.new_df_)
-        forecast = forecast.sort_values([UNIQUE_ID, DS], kind="stable").reset_index(drop=True)
-        point = np.maximum(forecast[self.alias].to_numpy(), 0.0).reshape(-1, h)
-        scale = self.scale_.reindex(forecast[UNIQUE_ID].iloc[::h]).to_numpy()
-        return self._forecast_frame(forecast, point, scale, level)
+        if not hasattr(self, "model_"):  # pickled by the recursive mlforecast version
+            raise RuntimeError(
+                f"{self.alias} was trained by RetailIQ's earlier, recursive XGBoost (before it "
+                "read the feature store); it cannot forecast new days: retrain the family"
+            )
+        if h > self.horizon:
+            logger.warning("%s: h = %d beyond the trained horizon %d", self.alias, h, self.horizon)
+        rows = build_forecast_set(self.history_, h, X_df, self.holiday_country)
+        rows = rows.sort_values([UNIQUE_ID, DS], kind="stable").reset_index(drop=True)
+        point = self._point(self.model_, rows).reshape(-1, h)
+        scale = self.scale_.reindex(rows[UNIQUE_ID].iloc[::h]).to_numpy()
+        return self._forecast_frame(rows, point, scale, level)
 
 
-def _exog(frame: pd.DataFrame) -> dict[str, pd.Series]:
-    """The exogenous input columns of ``frame`` on a positional index."""
-    skip = {UNIQUE_ID, DS, Y}
-    return {c: frame[c].reset_index(drop=True) for c in frame.columns if c not in skip}
+def audit_sample(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """A few series' rows at a few cutoffs of a training frame, exactly as the model got them:
+    what the leakage audit recomputes (``feature_store.checks.find_training_leakage``)."""
+    rng = np.random.default_rng(seed)
+    cutoffs = frame[CUTOFF].unique()
+    ids = frame[UNIQUE_ID].unique()
+    picked_cutoffs = rng.choice(cutoffs, min(AUDIT_CUTOFFS, len(cutoffs)), replace=False)
+    picked_ids = rng.choice(ids, min(AUDIT_SERIES, len(ids)), replace=False)
+    chosen = frame[CUTOFF].isin(picked_cutoffs) & frame[UNIQUE_ID].isin(picked_ids)
+    return frame[chosen].reset_index(drop=True)
 
 
 def _tail_scale(df: pd.DataFrame) -> pd.Series:
@@ -216,14 +208,3 @@ def _tail_scale(df: pd.DataFrame) -> pd.Series:
     tail = df.groupby(UNIQUE_ID, sort=True).tail(SCALE_DAYS)
     moves = tail.groupby(UNIQUE_ID, sort=True)[Y].diff().abs()
     return series_scale_from_moves(moves.groupby(tail[UNIQUE_ID], sort=True).mean())
-
-
-def _quiet_predict(model, h: int, X_df: pd.DataFrame, new_df: pd.DataFrame | None = None):
-    """``model.predict`` without mlforecast's warning about NaN features.
-
-    Lags that reach before a short series' first day are NaN by design (``dropna=False``);
-    XGBoost routes missing values down a learned branch.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Found null values", category=UserWarning)
-        return model.predict(h, new_df=new_df, X_df=X_df)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml.models.covariates import last_known_price
+from feature_store.future import last_known_price
 from ml.schema import ITEM_ID, STORE_ID, UNIQUE_ID, UNIT_COST, split_series_id
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml.models.covariates import future_exogenous
+from feature_store.future import future_exogenous
 from ml.schema import ITEM_ID, SELL_PRICE, UNIQUE_ID, split_series_id
 
 

@@ -60,7 +60,6 @@ REQUIREMENTS = (
     "numpy",
     "scipy",
     "statsforecast",
-    "mlforecast",
     "xgboost",
     "torch",
     "prophet",
@@ -195,7 +194,7 @@ def _whatif_rows(frame: pd.DataFrame) -> pd.DataFrame | None:
 
 def _future_prices(forecaster: EnsembleForecaster, h: int, whatif) -> pd.DataFrame | None:
     """Future exogenous rows of the price-sensitive members with the what-if prices applied."""
-    from ml.models.covariates import future_exogenous
+    from feature_store.future import future_exogenous
 
     movers = forecaster.price_members
     if whatif is None or not movers:

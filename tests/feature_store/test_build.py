@@ -12,11 +12,10 @@ from feature_store.build import (
     KEY_COLUMNS,
     ONLINE_COLUMNS,
     build_features,
-    build_inference_set,
-    build_training_set,
     online_state,
 )
-from ml.schema import CUTOFF, DS, SELL_PRICE, UNIQUE_ID, Y
+from feature_store.joins import build_forecast_set, build_training_set
+from ml.schema import CUTOFF, DS, SELL_PRICE, SNAP, UNIQUE_ID, Y
 
 DAY = pd.Timedelta(days=1)
 
@@ -111,29 +110,40 @@ def test_online_state_is_the_frontier_of_each_series(mixed_history) -> None:
     np.testing.assert_array_equal(state[d.lag_name(1)], last_y.loc[state[UNIQUE_ID]].to_numpy())
 
 
-def test_inference_set_matches_training_set_at_the_same_cutoff(mixed_history) -> None:
-    """Serving from the online state gives the training-time features (no train/serve skew)."""
+def test_forecast_set_equals_training_set_at_the_same_cutoff(mixed_history) -> None:
+    """Forecasting from the history up to a cutoff, with that future's prices and calendar,
+    reads exactly the training rows of that cutoff: no train/serve skew, price features too."""
     cutoff, h = pd.Timestamp("2016-05-20"), 14
     past = mixed_history[mixed_history[DS] <= cutoff]
-    future = mixed_history[mixed_history[DS] > cutoff]
-    served = build_inference_set(online_state(build_features(past)), h, future=future)
+    future = mixed_history[mixed_history[DS] > cutoff].drop(columns=Y)
+    served = build_forecast_set(past, h, future=future)
     trained = build_training_set(build_features(mixed_history), cutoff, h)
     assert list(served.columns) == [c for c in trained.columns if c != Y]
-    prices = d.feature_names("price")
-    compare = [c for c in served.columns if c not in prices]
-    served = served.sort_values(KEY_COLUMNS).reset_index(drop=True)
-    trained = trained.sort_values(KEY_COLUMNS).reset_index(drop=True)
-    pd.testing.assert_frame_equal(served[compare], trained[compare], check_dtype=False)
+    assert len(served) == h * past[UNIQUE_ID].nunique()
+    pd.testing.assert_frame_equal(served, trained.drop(columns=Y))
 
 
-def test_inference_set_without_future_calendar_carries_the_last_price(mixed_history) -> None:
-    state = online_state(build_features(mixed_history))
-    served = build_inference_set(state, 3)
-    assert len(served) == 3 * len(state)
+def test_forecast_set_without_future_inputs_holds_the_last_price(mixed_history) -> None:
+    served = build_forecast_set(mixed_history, 3)
+    n_series = mixed_history[UNIQUE_ID].nunique()
+    assert len(served) == 3 * n_series
     assert served[d.HORIZON].tolist()[:3] == [1, 2, 3]
-    assert (served[d.IS_EVENT] == 0).all()
+    assert (served[d.IS_EVENT] == 0).all() and (served[SNAP] == 0).all()
+    assert (served[CUTOFF] == mixed_history[DS].max()).all()
+    last_price = mixed_history.sort_values(DS).groupby(UNIQUE_ID)[SELL_PRICE].last()
     first = served.groupby(UNIQUE_ID)[SELL_PRICE].first()
-    np.testing.assert_array_equal(first.to_numpy(), state.set_index(UNIQUE_ID)[SELL_PRICE])
+    np.testing.assert_allclose(first.to_numpy(), last_price.loc[first.index], rtol=1e-6)
+    lag_1 = served.groupby(UNIQUE_ID)[d.lag_name(1)].first()
+    last_y = mixed_history.sort_values(DS).groupby(UNIQUE_ID)[Y].last()
+    np.testing.assert_array_equal(lag_1.to_numpy(), last_y.loc[lag_1.index].to_numpy())
+
+
+def test_forecast_set_refuses_a_future_that_misses_days(mixed_history) -> None:
+    cutoff = pd.Timestamp("2016-05-20")
+    past = mixed_history[mixed_history[DS] <= cutoff]
+    future = mixed_history[mixed_history[DS] > cutoff].drop(columns=Y).iloc[1:]
+    with pytest.raises(ValueError, match="lacks 1 future"):
+        build_forecast_set(past, 14, future=future)
 
 
 def test_bad_histories_are_refused(mixed_history) -> None:

@@ -27,7 +27,7 @@ FAMILIES = {
     "arima_auto": lambda: ARIMA(search="auto", n_workers=1),
     "prophet": lambda: Prophet(n_workers=1),
     "xgboost": lambda: XGBoostForecaster(
-        lags=(1, 7), rolling_lags=(1,), rolling_windows=(7,), n_estimators=20, max_depth=3,
+        n_estimators=20, max_depth=3,
         calibration_horizon=10,
     ),
     "lstm": lambda: LSTMForecaster(

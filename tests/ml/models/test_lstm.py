@@ -180,7 +180,7 @@ def test_bare_frame_without_covariates(history: pd.DataFrame) -> None:
     bare = history[[UNIQUE_ID, DS, Y]]
     model = LSTMForecaster(**TINY).fit(bare)
     forecast = model.predict(H, level=[80])
-    assert model.codes_.shape == (5, 0)
+    assert (model.codes_ == 1).all()  # no hierarchy: every series shares the "unknown" codes
     assert len(forecast) == 5 * H and (forecast["LSTM"] >= 0).all()
 
 
@@ -219,3 +219,44 @@ def test_a_window_near_the_end_reads_the_last_days_covariates_for_days_past_the_
 
     _, future, _, _ = model._window(torch, np.array([0]), np.array([7]))
     assert future[0, :, 0].tolist() == [8.0, 9.0, 9.0, 9.0]
+
+
+def test_covariates_are_the_feature_stores_target_day_features(history) -> None:
+    """The LSTM reads its covariates from the feature table's rows (one implementation): the
+    panel of a fitted model holds exactly ``covariate_matrix`` of ``build_features`` rows."""
+    from feature_store.build import build_features
+    from ml.models.sequence_inputs import covariate_matrix, rows_of
+
+    model = LSTMForecaster(**TINY).fit(history)
+    ordered = history.sort_values([UNIQUE_ID, DS]).reset_index(drop=True)
+    expected = covariate_matrix(rows_of(ordered, build_features(ordered)))
+    last_series = ordered[UNIQUE_ID] == model.series_[-1]
+    np.testing.assert_array_equal(model.panel_.cov[-1, -last_series.sum() :], expected[last_series])
+
+
+def test_the_declared_inputs_are_all_the_lstm_reads_of_the_feature_table(history) -> None:
+    """``feature_names_`` (what a registered version lists) is exactly what the covariates and
+    embeddings read: they compute from those columns alone, and each one changes them."""
+    from feature_store.build import build_features
+    from ml.models.sequence_inputs import (
+        covariate_matrix,
+        embedding_indices,
+        static_vocabulary,
+    )
+
+    model = LSTMForecaster(**TINY).fit(history)
+    table = build_features(history)
+    declared = table[[UNIQUE_ID, *model.feature_names_]]
+    full = covariate_matrix(declared)
+    codes = embedding_indices(declared, static_vocabulary(declared))
+    for column in model.feature_names_:
+        shifted = declared[column] + 1
+        if column == "day_of_week":
+            shifted %= 7
+        if column == "sell_price":  # read as "on sale" (a price exists)
+            shifted = shifted * np.nan
+        changed = declared.assign(**{column: shifted})
+        moved = not np.array_equal(covariate_matrix(changed), full, equal_nan=True) or not (
+            np.array_equal(embedding_indices(changed, static_vocabulary(declared)), codes)
+        )
+        assert moved, f"{column} is declared but never read"

@@ -24,9 +24,7 @@ from ml.schema import (
 
 H = 7
 SMALL = dict(
-    lags=(1, 7, 14),
-    rolling_lags=(1, 7),
-    rolling_windows=(7,),
+    horizon=H,
     n_estimators=60,
     max_depth=4,
     calibration_horizon=H,
@@ -144,7 +142,7 @@ def test_forecasts_beyond_the_calibrated_horizon(fitted: XGBoostForecaster) -> N
 def test_refit_after_calibration_off_still_forecasts(history: pd.DataFrame) -> None:
     model = XGBoostForecaster(**SMALL, refit_after_calibration=False).fit(history)
     forecast = model.predict(H, level=[80])
-    assert model.new_df_ is not None
+    assert model.training_sample_[DS].max() <= history[DS].max() - pd.Timedelta(days=H)
     assert forecast[model.alias].between(0, history[Y].max() * 3).all()
 
 

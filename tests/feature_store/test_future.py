@@ -1,4 +1,4 @@
-"""Future covariates and covariate features of the global models (``ml.models.covariates``)."""
+"""The known inputs of the days ahead (``feature_store.future``)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.models.covariates import (
-    covariate_features,
-    event_vocabulary,
-    future_exogenous,
-    reference_prices,
-    static_codes,
-    static_vocabulary,
-)
+from feature_store.future import future_exogenous
 from ml.schema import (
-    DEPT_ID,
     DS,
     EVENT_NAME_1,
     EVENT_TYPE_1,
-    EVENT_TYPE_2,
     SELL_PRICE,
     SNAP,
     STORE_ID,
@@ -66,30 +57,3 @@ def test_X_df_without_every_future_day_is_rejected(history) -> None:
     x_df = future_exogenous(history, 2, None).iloc[:3]
     with pytest.raises(ValueError, match="lacks 1 future"):
         future_exogenous(history, 2, x_df)
-
-
-def test_covariate_features(history) -> None:
-    features = covariate_features(history, reference_prices(history), event_vocabulary(history))
-    assert event_vocabulary(history) == ["Easter", "SuperBowl"]
-    np.testing.assert_allclose(features["price_ratio"].iloc[:3], [1.2, 1.2, 0.6])
-    assert list(features["on_sale"]) == [1, 1, 1, 0, 1, 1, 1]
-    assert list(features["is_event"]) == [0, 1, 0, 0, 0, 1, 0]
-    assert list(features["event_code"]) == [0, 2, 0, 0, 0, 1, 0]
-    assert list(features["event_sporting"]) == [0, 1, 0, 0, 0, 0, 0]
-    assert list(features["event_cultural"]) == [0, 0, 0, 0, 0, 1, 0]
-
-
-def test_covariate_features_read_missing_columns_as_no_information(history) -> None:
-    bare = history[[UNIQUE_ID, DS]].assign(**{EVENT_TYPE_2: "National"})
-    features = covariate_features(bare, pd.Series(dtype="float64"), [])
-    assert features[SELL_PRICE].isna().all() and (features["on_sale"] == 0).all()
-    assert (features[SNAP] == 0).all() and (features["event_national"] == 1).all()
-    assert (features["is_event"] == 1).all()
-
-
-def test_static_codes_use_the_fit_vocabulary(history) -> None:
-    vocab = static_vocabulary(history)
-    assert vocab == {STORE_ID: ["S1", "S2"]}
-    codes = static_codes(pd.DataFrame({STORE_ID: ["S2", "S9", None], DEPT_ID: "x"}), vocab)
-    assert list(codes.columns) == [f"{STORE_ID}_code"]
-    assert list(codes[f"{STORE_ID}_code"]) == [1, -1, -1]
