@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from testkit.baselines import MLForecastLightGBM, StatsForecastETS
 from testkit.m5 import load_m5_sales_history, train_test_split
 from testkit.selection import select_family, selected_forecast
 
@@ -41,7 +42,6 @@ from ml.evaluation.backtest import cross_validation
 from ml.evaluation.metrics import METRIC, evaluate_forecasts
 from ml.models.arima import ARIMA
 from ml.models.base import Forecaster
-from ml.models.frames import prepare_history
 from ml.models.moving_average import MovingAverage
 from ml.models.prophet import Prophet
 from ml.models.seasonal_naive import SeasonalNaive
@@ -64,34 +64,12 @@ ALL_FAMILIES = [
     "seasonal_naive",
     "moving_average",
     "autoets",
+    "lightgbm",
     "arima",
     "prophet",
     "xgboost",
     "lstm",
 ]
-
-
-class StatsForecastETS(Forecaster):
-    """statsforecast's AutoETS (weekly season) behind the project contract, for reference."""
-
-    def __init__(self, season_length: int = 7, n_jobs: int = 1, alias: str = "AutoETS"):
-        self.season_length = season_length
-        self.n_jobs = n_jobs
-        self.alias = alias
-
-    def _fit(self, df: pd.DataFrame) -> None:
-        from statsforecast import StatsForecast
-        from statsforecast.models import AutoETS
-
-        model = AutoETS(season_length=self.season_length, alias=self.alias)
-        self.sf_ = StatsForecast(models=[model], freq="D", n_jobs=self.n_jobs)
-        self.sf_.fit(prepare_history(df))
-
-    def _predict(self, h: int, X_df: pd.DataFrame | None, level: list[int]) -> pd.DataFrame:
-        out = self.sf_.predict(h=h, level=level or None).reset_index(drop=True)
-        value_columns = [c for c in out.columns if c not in (UNIQUE_ID, DS)]
-        out[value_columns] = out[value_columns].clip(lower=0.0)
-        return out
 
 
 def optional_family(module: str, name: str) -> type | None:
@@ -107,6 +85,7 @@ def family_factories(n_workers: int) -> dict[str, Callable[[], Forecaster]]:
         "seasonal_naive": SeasonalNaive,
         "moving_average": MovingAverage,
         "autoets": lambda: StatsForecastETS(n_jobs=n_workers),
+        "lightgbm": lambda: MLForecastLightGBM(n_jobs=n_workers),
         "arima": lambda: ARIMA(n_workers=n_workers),
         "prophet": lambda: Prophet(n_workers=n_workers),
     }

@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -28,9 +29,9 @@ import pandas as pd
 from testkit.m5_replay import ReplayData, inject_shift, load_m5_pos, write_day, write_initial
 from testkit.sensor_loop import SensorLoop
 
-from ml.monitoring.drift import historical_kl
+from ml.monitoring.drift import historical_kl, monitored_columns
 from ml.monitoring.triggers import TRIGGER_TAG, read_accuracy
-from ml.registry.versions import CHALLENGER, CHAMPION, alias_version
+from ml.registry.versions import CHALLENGER, CHAMPION, alias_version, features_from_tags
 from orchestration.definitions import build_definitions
 from orchestration.resources import BacktestResource, build_resources
 from orchestration.settings import Settings
@@ -82,7 +83,8 @@ def train_base(data: ReplayData, root: Path, train_end: str, backtest: BacktestR
     client = defs.resources["registry"].client()
     champion = alias_version(client, "demand_forecaster", CHAMPION)
     monitoring = defs.resources["monitoring"]
-    spec = monitoring.drift_spec()
+    watched = monitored_columns(features_from_tags(champion.tags))  # what the asset watches
+    spec = replace(monitoring.drift_spec(), columns=watched)
     features = defs.resources["feature_store"].offline().read(columns=list(spec.columns))
     past = historical_kl(features, spec, pd.Timestamp(train_end), weeks=8)
     return {

@@ -135,18 +135,21 @@ def _run(args: argparse.Namespace) -> int:
 
 def _drift_history(args: argparse.Namespace) -> int:
     """The significant KL of past ordinary weeks, to set RETAILIQ_DRIFT_KL_THRESHOLD above it."""
+    from dataclasses import replace
+
     import pandas as pd
 
-    from ml.monitoring.drift import historical_kl
-    from ml.registry.versions import CHAMPION, alias_version
+    from ml.monitoring.drift import historical_kl, monitored_columns
+    from ml.registry.versions import CHAMPION, alias_version, features_from_tags
     from ml.schema import DS, Y
     from orchestration.resources import build_resources
 
     resources = build_resources(get_settings())
     offline = resources["feature_store"].offline()
     registry = resources["registry"]
-    spec = resources["monitoring"].drift_spec()
     champion = alias_version(registry.client(), registry.model_name, CHAMPION)
+    watched = features_from_tags(champion.tags) if champion is not None else None
+    spec = replace(resources["monitoring"].drift_spec(), columns=monitored_columns(watched))
     if champion is not None and champion.tags.get("training_window_end"):
         last_day = pd.Timestamp(champion.tags["training_window_end"])
     else:

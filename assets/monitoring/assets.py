@@ -1,15 +1,17 @@
 """Monitoring: feature and target drift against the training window, and served accuracy."""
 
+from dataclasses import replace
+
 import dagster as dg
 import mlflow as mlflow_lib
 import pandas as pd
 from pydantic import Field
 
-from ml.monitoring.drift import DriftSummary, drift_windows, feature_drift
+from ml.monitoring.drift import DriftSummary, drift_windows, feature_drift, monitored_columns
 from ml.monitoring.forecast_table import read_forecasts
 from ml.monitoring.triggers import read_accuracy, score_accuracy, served_forecasts, write_accuracy
 from ml.registry.tracking import log_frame, run_url, tracked_run
-from ml.registry.versions import CHALLENGER, CHAMPION, alias_version
+from ml.registry.versions import CHALLENGER, CHAMPION, alias_version, features_from_tags
 from ml.schema import DS, Y
 from orchestration.resources import (
     FeatureStoreResource,
@@ -36,7 +38,8 @@ def feature_drift_report(
     monitoring: MonitoringResource,
 ) -> dg.MaterializeResult:
     """Evidently drift report: the latest days' features and target vs the training window."""
-    spec = monitoring.drift_spec()
+    watched, watched_from = _champion_inputs(registry)
+    spec = replace(monitoring.drift_spec(), columns=monitored_columns(watched))
     table = feature_store.offline().read(columns=[Y])
     last_day = pd.Timestamp(table.loc[table[Y].notna(), DS].max())
     reference_end, version = _training_end(registry)
@@ -60,6 +63,8 @@ def feature_drift_report(
             **numbers,
             **summary.windows.describe(),
             "reference_model_version": version or "none",
+            "watched_columns": dg.MetadataValue.json(list(spec.columns)),
+            "watched_columns_from": watched_from,
             "significant": significant,
             "report": dg.MetadataValue.path(str(summary.html_path)),
             "mlflow_run_id": run_id,
@@ -91,6 +96,18 @@ def _training_end(registry: RegistryResource) -> tuple[pd.Timestamp | None, str 
         if version is not None and version.tags.get("training_window_end"):
             return pd.Timestamp(version.tags["training_window_end"]), str(version.version)
     return None, None
+
+
+def _champion_inputs(registry: RegistryResource) -> tuple[list[str] | None, str]:
+    """The feature-store inputs the champion's members read (its ``model_features`` tag; the
+    challenger's before any champion), and where they came from."""
+    client = registry.client()
+    for alias in (CHAMPION, CHALLENGER):
+        version = alias_version(client, registry.model_name, alias)
+        features = features_from_tags(version.tags) if version is not None else None
+        if features is not None:
+            return features, f"{alias} version {version.version}"
+    return None, "no registered version lists its inputs: every stored demand and price feature"
 
 
 def _headline(summary: DriftSummary) -> dict:

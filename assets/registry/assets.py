@@ -16,6 +16,8 @@ from ml.registry.versions import (
     CHAMPION,
     alias_version,
     apply_gate,
+    features_tag,
+    members_feature_set,
     metrics_from_tags,
     missing_tags,
     register_version,
@@ -49,8 +51,13 @@ def demand_forecaster(
     with tracked_run(mlflow.config(), "demand_forecaster", {"dagster/run_id": context.run_id}):
         info = log_demand_forecaster(members, ensemble_evaluation.ensemble, tail)
         run_id = mlflow_lib.active_run().info.run_id
-    extra = {"scheme": ensemble_evaluation.scheme, "dagster_run_id": context.run_id}
-    tags = version_tags(sales_history, FEATURE_SET_VERSION, metrics, extra=extra)
+    extra = {
+        "scheme": ensemble_evaluation.scheme,
+        "dagster_run_id": context.run_id,
+        **features_tag(members),
+    }
+    feature_set = members_feature_set(members, FEATURE_SET_VERSION)
+    tags = version_tags(sales_history, feature_set, metrics, extra=extra)
     version = register_version(
         registry.client(),
         info.model_uri,

@@ -13,35 +13,31 @@ Nothing else in the code base needs to know Evidently's types.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from ml.schema import DS, SELL_PRICE, Y
+from feature_store.definitions import FEATURES
+from ml.schema import DS, Y
 
-# The model's key inputs and the target. Calendar features are left out on purpose: they follow
-# the calendar (a week in December is not "drift"), and the monitored windows are short.
-DEFAULT_COLUMNS: tuple[str, ...] = (
-    Y,
-    SELL_PRICE,
-    "price_change_1w",
-    "price_ratio_4w",
-    "price_ratio_52w",
-    "price_ratio_dept",
-    "discount_depth",
-    "lag_1",
-    "lag_7",
-    "lag_28",
-    "roll_mean_7",
-    "roll_mean_28",
-    "roll_std_28",
-    "roll_max_28",
-    "wday_mean_4w_7",
-    "zero_share",
-    "adi",
-    "cv2",
-)
+# Inputs a change of which is not drift: calendar features follow the calendar (a week in
+# December is not "drift", and the monitored windows are short) and static codes name the series.
+UNMONITORED_FAMILIES = ("calendar", "static")
+
+
+def monitored_columns(model_features: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The target and the model inputs drift watches: ``model_features`` (a registered version's
+    ``model_features`` tag: what its members read) less the calendar and static ones and those
+    the feature table does not store (the join's ``horizon`` and same-weekday picks, which
+    repeat stored lags); every stored demand and price feature when no version says."""
+    family = {f.name: f.family for f in FEATURES}
+    names = family if model_features is None else dict.fromkeys(model_features)
+    watched = [n for n in names if family.get(n) not in (None, *UNMONITORED_FAMILIES)]
+    return (Y, *watched)
+
+
 KL_METHOD = "kl_div"
 
 
@@ -55,7 +51,7 @@ class DriftSpec:
     drifted_share_limit: float = 0.5
     max_rows: int = 20_000
     seed: int = 0
-    columns: tuple[str, ...] = DEFAULT_COLUMNS
+    columns: tuple[str, ...] = field(default_factory=monitored_columns)
     kl_columns: tuple[str, ...] | None = None  # columns whose KL may trigger (None: all)
 
 

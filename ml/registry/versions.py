@@ -11,9 +11,10 @@ go and the MLflow UI shows why a version is or is not champion.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +32,7 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 PREVIOUS_CHAMPION = "previous_champion"
 METRIC_PREFIX = "metric."
+MODEL_FEATURES_TAG = "model_features"  # JSON list: the feature-store columns the members read
 REQUIRED_TAGS = (
     "training_window_start",
     "training_window_end",
@@ -86,6 +88,30 @@ def version_tags(
     )
     tags.update({k: str(v) for k, v in (extra or {}).items()})
     return tags
+
+
+def features_tag(members: Sequence[object]) -> dict[str, str]:
+    """The ``model_features`` tag: every feature-store input of the members, in first-use order
+    (empty when no member reads the feature store)."""
+    names: dict[str, None] = {}
+    for member in members:
+        names.update(dict.fromkeys(getattr(member, "feature_names_", ())))
+    return {MODEL_FEATURES_TAG: json.dumps(list(names))} if names else {}
+
+
+def members_feature_set(members: Sequence[object], default: str) -> str:
+    """The feature-set version the members were trained on (``default`` when none reads the
+    feature store); members trained on different feature sets cannot form one version."""
+    used = {m.feature_set_version_ for m in members if hasattr(m, "feature_set_version_")}
+    if len(used) > 1:
+        raise ValueError(f"members were trained on different feature sets {sorted(used)}")
+    return used.pop() if used else default
+
+
+def features_from_tags(tags: Mapping[str, str]) -> list[str] | None:
+    """The feature-store inputs a version's members read, or None when it does not say."""
+    raw = tags.get(MODEL_FEATURES_TAG)
+    return list(json.loads(raw)) if raw else None
 
 
 def metrics_from_tags(tags: Mapping[str, str]) -> dict[str, float]:

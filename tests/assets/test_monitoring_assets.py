@@ -92,3 +92,33 @@ def test_accuracy_scores_served_forecasts_and_rescoring_never_duplicates(built, 
     [mat] = result.asset_materializations_for_node("forecast_accuracy")
     assert mat.metadata["day"].value == str(last.date())
     assert isinstance(mat.metadata["accuracy"].value, float)
+
+
+def test_drift_report_watches_exactly_the_champions_inputs_and_the_target(built, tmp_path):
+    """The columns come from the champion's ``model_features`` tag (what its members read),
+    less calendar and static inputs and the join-only ones; nothing else is watched."""
+    import json
+
+    from ml.registry.versions import CHAMPION, MODEL_FEATURES_TAG
+
+    settings, instance, resources = built
+    registry = resources["registry"]
+    client = registry.client()
+    client.create_registered_model(registry.model_name)
+    (tmp_path / "model").mkdir()
+    version = client.create_model_version(registry.model_name, str(tmp_path / "model"))
+    inputs = ["horizon", "same_wday_lag", "lag_7", "day_of_week", "price_ratio_4w", "item_code"]
+    client.set_model_version_tag(
+        registry.model_name, version.version, MODEL_FEATURES_TAG, json.dumps(inputs)
+    )
+    client.set_registered_model_alias(registry.model_name, CHAMPION, version.version)
+    try:
+        result = dg.materialize([feature_drift_report], instance=instance, resources=resources)
+    finally:
+        client.delete_registered_model(registry.model_name)
+    [mat] = result.asset_materializations_for_node("feature_drift_report")
+    md = {k: v.value for k, v in mat.metadata.items()}
+    assert md["watched_columns"] == ["y", "lag_7", "price_ratio_4w"]
+    assert md["watched_columns_from"] == f"champion version {version.version}"
+    reported = [line.split("|")[1].strip() for line in md["columns"].splitlines()[2:]]
+    assert reported == ["y", "lag_7", "price_ratio_4w"]  # the per-column table: these only

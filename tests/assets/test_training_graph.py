@@ -48,6 +48,7 @@ def test_first_training_run_registers_and_promotes_then_forecasts(graph):
     assert champion is not None and str(champion.version) == "1"
     assert missing_tags(champion.tags) == []
     assert champion.tags["promotion.decision"] == "promote"
+    _assert_version_lists_what_its_members_read(registry, champion)
     gate = next(c for c in result.get_asset_check_evaluations() if c.check_name == "promotion_gate")
     assert gate.passed
     forecasts = result.output_for_node("demand_forecasts")
@@ -120,3 +121,25 @@ def _training(run):
 def _only_the_gate_warned(result) -> bool:
     failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
     return all(c.check_name in ("promotion_gate", "outliers", "family_trained") for c in failed)
+
+
+def _assert_version_lists_what_its_members_read(registry, version) -> None:
+    """The version's ``model_features`` and ``feature_set_version`` tags are its members'."""
+    import mlflow
+
+    from feature_store import FEATURE_SET_VERSION
+    from ml.registry.versions import features_from_tags
+
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    mlflow.set_tracking_uri(registry.tracking_uri)
+    mlflow.set_registry_uri(registry.tracking_uri)
+    try:
+        uri = f"models:/{registry.model_name}/{version.version}"
+        members = mlflow.pyfunc.load_model(uri).unwrap_python_model().forecaster_.members
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
+    used = [name for m in members for name in getattr(m, "feature_names_", ())]
+    assert used, "no member read the feature store"
+    assert features_from_tags(version.tags) == list(dict.fromkeys(used))
+    assert version.tags["feature_set_version"] == FEATURE_SET_VERSION

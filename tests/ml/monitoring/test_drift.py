@@ -89,3 +89,14 @@ def test_empty_window_is_a_clear_error():
     spec = DriftSpec()
     with pytest.raises(ValueError, match="no rows to compare"):
         feature_drift(_table(), drift_windows(DAYS[-1] + pd.Timedelta(days=30), spec), spec)
+
+
+def test_monitored_columns_are_the_target_and_the_models_demand_and_price_inputs():
+    from ml.monitoring.drift import monitored_columns
+
+    inputs = ["horizon", "lag_1", "month", "snap", "discount_depth", "store_code", "lag_1"]
+    assert monitored_columns(inputs) == ("y", "lag_1", "discount_depth")
+    everything = monitored_columns()
+    assert everything[0] == "y" and {"lag_364", "zero_share", "price_ratio_dept"} <= set(everything)
+    assert not {"day_of_week", "snap", "item_code", "horizon"} & set(everything)
+    assert DriftSpec().columns == everything

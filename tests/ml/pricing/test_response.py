@@ -18,9 +18,7 @@ def test_arc_elasticity_is_exact_on_a_constant_elasticity_curve():
 def test_the_xgboost_price_response_is_computed_and_compared():
     data = generate(SyntheticConfig(n_stores=2, n_items=10, n_days=365, seed=5))
     history = build_sales_history(data.sales, data.prices, data.calendar, data.products)
-    model = XGBoostForecaster(
-        n_estimators=40, calibration_horizon=0, lags=(1, 7), rolling_lags=(1,), rolling_windows=(7,)
-    ).fit(history)
+    model = XGBoostForecaster(n_estimators=40, calibration_horizon=0).fit(history)
     series = model_price_response(model, h=7)
     assert len(series) == 20 and {"q_up", "q_down", "model_elasticity"} <= set(series.columns)
     items = item_price_response(series)
