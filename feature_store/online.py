@@ -1,5 +1,12 @@
 """Online feature store: the latest feature state per series, for serving.
 
+No model reads it to forecast: XGBoost and the LSTM build their forecast rows with the same
+transforms over the newest history (``feature_store.joins.build_forecast_set``), so training,
+backtests and forecasts share one code path and a forecast never depends on when the online
+store was last refreshed. It stays because the design (DESIGN.md, environments table) keeps the
+latest state per series in SQLite, Redis or PostgreSQL for readers that need a series' current
+features without its history (dashboards, per-series lookups of downstream services).
+
 One interface (:class:`OnlineStore`), three backends picked by URL (:func:`open_online_store`):
 
 * ``sqlite:///path/to/online.db`` -- the embedded default (``sqlite:////abs/path.db`` for an
