@@ -38,6 +38,7 @@ from testkit.baselines import MLForecastLightGBM, StatsForecastETS
 from testkit.m5 import load_m5_sales_history, train_test_split
 from testkit.selection import select_family, selected_forecast
 
+from feature_store.build import build_features
 from ml.evaluation.backtest import cross_validation
 from ml.evaluation.metrics import METRIC, evaluate_forecasts
 from ml.models.arima import ARIMA
@@ -123,6 +124,7 @@ def holdout_forecast(
 def run_family(name, factory, train, test, shape) -> FamilyRun:
     logger.info("%s: backtest", name)
     start = time.perf_counter()
+    factory = reading_features(factory, train)
     cv = cross_validation(factory, train, H, N_WINDOWS, STEP[shape], level=LEVELS)
     backtest_s = time.perf_counter() - start
     logger.info("%s: holdout", name)
@@ -131,6 +133,15 @@ def run_family(name, factory, train, test, shape) -> FamilyRun:
     holdout_s = time.perf_counter() - start
     failed = dict(getattr(model, "failed_", {}))
     return FamilyRun(name, model.alias, backtest_s, holdout_s, cv, holdout, failed)
+
+
+def reading_features(factory: Callable[[], Forecaster], train: pd.DataFrame):
+    """As the model assets run them: the global models read one feature table of ``train``
+    (built here, inside the family's timed backtest), the others get nothing."""
+    if not hasattr(factory(), "use_feature_table"):
+        return factory
+    table = build_features(train)
+    return lambda: factory().use_feature_table(table)
 
 
 def merge_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:

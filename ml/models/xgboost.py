@@ -47,7 +47,7 @@ class XGBoostForecaster(GlobalForecaster):
         self,
         horizon: int = 28,
         train_window_days: int = 730,
-        max_training_rows: int = 500_000,
+        max_training_rows: int = 300_000,
         objective: str = "reg:tweedie",
         tweedie_variance_power: float = 1.2,
         n_estimators: int = 400,

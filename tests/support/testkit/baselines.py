@@ -74,7 +74,9 @@ class MLForecastLightGBM(Forecaster):
         self.statics_ = [c for c in STATIC_IDS if c in df.columns]
         frame = df[[UNIQUE_ID, DS, Y, *self.statics_]].copy()
         frame[self.statics_] = frame[self.statics_].astype("category")
-        self.mlf_.fit(frame, static_features=self.statics_)
+        # dropna=False: on a short history (88 days) lag 28's 28-day mean would drop every row;
+        # LightGBM routes the missing values itself
+        self.mlf_.fit(frame, static_features=self.statics_, dropna=False)
 
     def _predict(self, h: int, X_df: pd.DataFrame | None, level: list[int]) -> pd.DataFrame:
         out = self.mlf_.predict(h).reset_index(drop=True)
