@@ -102,3 +102,18 @@ def _small_ensemble_parts(history, h: int, n_windows: int = 2, n_estimators: int
 def small_ensemble_parts():
     """Builder ``(history, h, n_windows, n_estimators) -> (fitted members, calibration)``."""
     return _small_ensemble_parts
+
+
+@pytest.fixture
+def global_uris(monkeypatch):
+    """MLflow keeps its tracking and registry URIs in module globals and in the environment:
+    restore both exactly (including "not set"), so later tests are not pointed here."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # restored on teardown
+        if not os.environ[name]:
+            monkeypatch.delenv(name)
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
+    monkeypatch.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)

@@ -39,7 +39,7 @@ def graph(tmp_path_factory, small_synthetic):
     return run, defs.resources["registry"], settings
 
 
-def test_first_training_run_registers_and_promotes_then_forecasts(graph):
+def test_first_training_run_registers_and_promotes_then_forecasts(graph, global_uris):
     run, registry, settings = graph
     result = _training(run)
     assert result.success
@@ -130,15 +130,10 @@ def _assert_version_lists_what_its_members_read(registry, version) -> None:
     from feature_store import FEATURE_SET_VERSION
     from ml.registry.versions import features_from_tags
 
-    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    mlflow.set_tracking_uri(registry.tracking_uri)
+    mlflow.set_tracking_uri(registry.tracking_uri)  # restored by the global_uris fixture
     mlflow.set_registry_uri(registry.tracking_uri)
-    try:
-        uri = f"models:/{registry.model_name}/{version.version}"
-        members = mlflow.pyfunc.load_model(uri).unwrap_python_model().forecaster_.members
-    finally:
-        mlflow.set_tracking_uri(before[0])
-        mlflow.set_registry_uri(before[1])
+    uri = f"models:/{registry.model_name}/{version.version}"
+    members = mlflow.pyfunc.load_model(uri).unwrap_python_model().forecaster_.members
     used = [name for m in members for name in getattr(m, "feature_names_", ())]
     assert used, "no member read the feature store"
     assert features_from_tags(version.tags) == list(dict.fromkeys(used))

@@ -19,7 +19,6 @@ from testkit.processes import run_python
 REPO = Path(__file__).resolve().parents[3]
 BEFORE_THE_MOVE = "768943b305b0dbaea5ec06d12cd1b2fbf2f51373"
 SCRIPT = Path(__file__).with_name("old_layout_model.py")
-REGISTRY_ENV = "MLFLOW_REGISTRY_URI"
 
 
 def _old_code(folder: Path) -> Path:
@@ -31,21 +30,6 @@ def _old_code(folder: Path) -> Path:
     with tarfile.open(archive) as tar:
         tar.extractall(folder / "code", filter="data")
     return folder / "code"
-
-
-@pytest.fixture
-def global_uris(monkeypatch):
-    """MLflow keeps its tracking and registry URIs in module globals and in the environment:
-    restore both exactly (including "not set"), so later tests are not pointed here."""
-    from mlflow.tracking._model_registry import utils as registry_utils
-    from mlflow.tracking._tracking_service import utils as tracking_utils
-
-    for name in ("MLFLOW_TRACKING_URI", REGISTRY_ENV):
-        monkeypatch.setenv(name, os.environ.get(name, ""))  # restored on teardown
-        if not os.environ[name]:
-            monkeypatch.delenv(name)
-    monkeypatch.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
-    monkeypatch.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)
 
 
 @pytest.mark.slow
