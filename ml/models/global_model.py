@@ -15,7 +15,13 @@ import pandas as pd
 from feature_store.build import build_features
 from ml.models.base import Forecaster
 from ml.models.intervals import ConformalCalibrator, interval_columns
-from ml.schema import DS, UNIQUE_ID
+from ml.schema import DS, SALES_HISTORY_COLUMNS, UNIQUE_ID
+
+
+def forecast_origin(df: pd.DataFrame) -> pd.DataFrame:
+    """The history a global model keeps to build its forecast rows from: the sales-history
+    columns ``df`` has (the feature transforms read nothing else)."""
+    return df[[c for c in SALES_HISTORY_COLUMNS if c in df.columns]]
 
 
 def sort_series(df: pd.DataFrame) -> pd.DataFrame:

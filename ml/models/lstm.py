@@ -47,7 +47,7 @@ from feature_store.calendar import DEFAULT_COUNTRY
 from feature_store.definitions import FEATURE_SET_VERSION
 from feature_store.joins import build_forecast_set
 from ml.models.base import check_choice
-from ml.models.global_model import GlobalForecaster, sort_series
+from ml.models.global_model import GlobalForecaster, forecast_origin, sort_series
 from ml.models.intervals import SCALE_DAYS, ConformalCalibrator, series_scale
 from ml.models.sequence_inputs import (
     INPUT_FEATURES,
@@ -56,7 +56,7 @@ from ml.models.sequence_inputs import (
     rows_of,
     static_vocabulary,
 )
-from ml.schema import SALES_HISTORY_COLUMNS, UNIQUE_ID, Y
+from ml.schema import UNIQUE_ID, Y
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class LSTMForecaster(GlobalForecaster):
         self.codes_ = embedding_indices(features, self.static_vocab_)
         self.series_ = np.sort(df[UNIQUE_ID].unique())
         self.panel_ = self._panel(df, covariate_matrix(features))
-        self.history_ = df[[c for c in SALES_HISTORY_COLUMNS if c in df.columns]]
+        self.history_ = forecast_origin(df)
         self.scale_ = series_scale(_tail(self.panel_.y, self.panel_.mask, SCALE_DAYS))
 
     def _calibration_days(self) -> int:

@@ -29,9 +29,9 @@ import pandas as pd
 from feature_store.calendar import DEFAULT_COUNTRY
 from feature_store.definitions import FEATURE_SET_VERSION, MODEL_FEATURES
 from feature_store.joins import build_forecast_set, build_training_set
-from ml.models.global_model import GlobalForecaster
+from ml.models.global_model import GlobalForecaster, forecast_origin
 from ml.models.intervals import SCALE_DAYS, ConformalCalibrator, series_scale_from_moves
-from ml.schema import CUTOFF, DS, SALES_HISTORY_COLUMNS, UNIQUE_ID, Y
+from ml.schema import CUTOFF, DS, UNIQUE_ID, Y
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class XGBoostForecaster(GlobalForecaster):
     def _anchor(self, df: pd.DataFrame) -> None:
         """Forecasts start from the end of ``df``: its history is what the forecast rows are
         built from; the trees stay as trained."""
-        self.history_ = df[[c for c in SALES_HISTORY_COLUMNS if c in df.columns]]
+        self.history_ = forecast_origin(df)
         self.scale_ = _tail_scale(df)
 
     def _cutoffs(self, df: pd.DataFrame, last: pd.Timestamp) -> list[pd.Timestamp]:
